@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ControlsConfig(AppConfig):
+    name = "controls"
+    label = "controls"

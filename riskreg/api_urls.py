@@ -1,0 +1,37 @@
+"""/api/v1/ routes. Every view here is checked by the role x endpoint test."""
+
+from django.urls import path
+
+from controls.api import CatalogApi
+from riskreg.audit.api import AuditEventsApi, AuditExportApi, AuditHeadApi
+from riskreg.inventory.api import (
+    DatasetDetailApi,
+    DatasetsApi,
+    ModelVersionDetailApi,
+    ModelVersionsApi,
+    SystemDetailApi,
+    SystemsApi,
+)
+from riskreg.organisations.api import MeApi
+from riskreg.risks.api import RiskDetailApi, RisksApi, RiskTransitionApi
+
+urlpatterns = [
+    path("me/", MeApi.as_view(), name="me"),
+    path("catalog/", CatalogApi.as_view(), name="catalog"),
+    path("systems/", SystemsApi.as_view(), name="systems"),
+    path("systems/<slug:slug>/", SystemDetailApi.as_view(), name="system-detail"),
+    path("systems/<slug:slug>/model-versions/", ModelVersionsApi.as_view(), name="model-versions"),
+    path(
+        "systems/<slug:slug>/model-versions/<str:version>/",
+        ModelVersionDetailApi.as_view(),
+        name="model-version-detail",
+    ),
+    path("datasets/", DatasetsApi.as_view(), name="datasets"),
+    path("datasets/<slug:slug>/", DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("risks/", RisksApi.as_view(), name="risks"),
+    path("risks/<str:reference>/", RiskDetailApi.as_view(), name="risk-detail"),
+    path("risks/<str:reference>/transition/", RiskTransitionApi.as_view(), name="risk-transition"),
+    path("audit/events/", AuditEventsApi.as_view(), name="audit-events"),
+    path("audit/head/", AuditHeadApi.as_view(), name="audit-head"),
+    path("audit/export/", AuditExportApi.as_view(), name="audit-export"),
+]

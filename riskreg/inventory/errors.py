@@ -1,0 +1,5 @@
+from riskreg.lib.errors import ApplicationError
+
+
+class VersionTakenError(ApplicationError):
+    code = "version_taken"

@@ -1,0 +1,107 @@
+"""DRF glue: the exception handler that renders every error as the envelope."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from riskreg.lib.errors import ApplicationError, envelope
+from riskreg.organisations.errors import TokenExpiredError
+
+_DRF_CODES: list[tuple[type[exceptions.APIException], str]] = [
+    (exceptions.ParseError, "malformed_request"),
+    (exceptions.NotAuthenticated, "not_authenticated"),
+    (TokenExpiredError, "token_expired"),
+    (exceptions.AuthenticationFailed, "authentication_failed"),
+    (exceptions.PermissionDenied, "permission_denied"),
+    (exceptions.NotFound, "not_found"),
+    (exceptions.MethodNotAllowed, "method_not_allowed"),
+    (exceptions.NotAcceptable, "not_acceptable"),
+    (exceptions.UnsupportedMediaType, "unsupported_media_type"),
+    (exceptions.Throttled, "too_many_requests"),
+]
+
+
+def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested error detail into {"a.b.0.c": ["reason", ...]}."""
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = "non_field_errors" if key == "non_field_errors" and not prefix else str(key)
+            out.update(_field_errors(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}"))
+        return out
+    if isinstance(detail, list) and detail and all(isinstance(d, dict | list) for d in detail):
+        out = {}
+        for index, value in enumerate(detail):
+            out.update(_field_errors(value, f"{prefix}.{index}" if prefix else str(index)))
+        return out
+    items = detail if isinstance(detail, list) else [detail]
+    return {prefix or "non_field_errors": [str(item) for item in items]}
+
+
+def _validation_response(detail: Any) -> Response:
+    fields = _field_errors(detail)
+    first = next(iter(fields.items()))
+    message = f"{first[0]}: {first[1][0]}"
+    return Response(envelope("validation_error", message, {"fields": fields}), status=400)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Render domain, DRF and Django errors as `{"code", "message", "extra"}`."""
+    set_rollback()
+    if isinstance(exc, ApplicationError):
+        return Response(envelope(exc.code, exc.message, exc.extra), status=exc.http_status)
+    if isinstance(exc, exceptions.ValidationError):
+        return _validation_response(exc.detail)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return _validation_response(detail)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.APIException):
+        code = next((c for cls, c in _DRF_CODES if isinstance(exc, cls)), "validation_error")
+        headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(int(exc.wait))
+        return Response(
+            envelope(code, str(exc.detail)), status=exc.status_code, headers=headers
+        )
+    return None
+
+
+def not_found_response() -> Response:
+    return Response(envelope("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
+
+
+def paginated(serializer_class: type[Any]) -> type[Any]:
+    """A schema-only serializer for the paginated envelope around serializer_class."""
+    from rest_framework import serializers
+
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return type(
+        f"Paginated{name}Serializer",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
+
+
+def paginated_response(request: Any, view: Any, rows: Any, serializer_class: type[Any]) -> Response:
+    """Paginate rows and render them with serializer_class in the paginated envelope."""
+    from riskreg.lib.pagination import Pagination
+
+    paginator = Pagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -1,0 +1,90 @@
+"""The one error envelope and the registry of its stable codes.
+
+Every error the API returns is `{"code", "message", "extra"}`. Codes are part of
+the public interface: clients branch on them, so they are listed here once, with
+the HTTP status they travel with, and never renamed.
+"""
+
+from typing import Any, ClassVar
+
+# code -> (HTTP status, what it means)
+CODES: dict[str, tuple[int, str]] = {
+    "validation_error": (400, "A field is missing, has the wrong type or an invalid value."),
+    "malformed_request": (400, "The body is not valid JSON or not valid UTF-8."),
+    "not_authenticated": (401, "No credentials were sent."),
+    "authentication_failed": (401, "The credentials are wrong."),
+    "token_expired": (401, "The API token has expired or was revoked."),
+    "permission_denied": (403, "Your role may not do this."),
+    "not_found": (404, "No such object in your organisation."),
+    "method_not_allowed": (405, "The endpoint does not accept this HTTP method."),
+    "not_acceptable": (406, "The requested response format is not available."),
+    "conflict": (409, "The object already exists or changed meanwhile."),
+    "unsupported_media_type": (415, "The body must be application/json."),
+    "too_many_requests": (429, "Slow down and retry later."),
+    "request_too_large": (413, "The request body is larger than allowed."),
+    "slug_taken": (409, "Another object in the organisation already uses this slug."),
+    "version_taken": (409, "The AI system already has a model version with this name."),
+    "invalid_transition": (409, "The risk cannot move from its status to the one asked."),
+    "transition_reserved": (
+        409,
+        "Accepting and dismissing go through the acceptance workflow, not this endpoint.",
+    ),
+    "foreign_reference": (400, "A referenced object does not exist in your organisation."),
+    "organisation_required": (403, "You are not a member of any organisation."),
+}
+
+
+class ApplicationError(Exception):
+    """A domain error that the API turns into the envelope.
+
+    Subclasses set `code`; the HTTP status comes from the registry.
+    """
+
+    code: ClassVar[str] = "validation_error"
+
+    def __init__(self, message: str, *, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.code not in CODES:
+            raise TypeError(f"{cls.__name__}.code {cls.code!r} is not in riskreg.lib.errors.CODES")
+
+    @property
+    def http_status(self) -> int:
+        return CODES[self.code][0]
+
+
+class ValidationFailedError(ApplicationError):
+    code = "validation_error"
+
+    @classmethod
+    def for_field(cls, field: str, reason: str) -> "ValidationFailedError":
+        return cls(f"{field}: {reason}", extra={"fields": {field: [reason]}})
+
+
+class NotFoundError(ApplicationError):
+    code = "not_found"
+
+
+class ConflictError(ApplicationError):
+    code = "conflict"
+
+
+class PermissionDeniedError(ApplicationError):
+    code = "permission_denied"
+
+
+class ForeignReferenceError(ApplicationError):
+    code = "foreign_reference"
+
+    @classmethod
+    def for_field(cls, field: str, value: object) -> "ForeignReferenceError":
+        reason = f"{value!r} does not exist in your organisation"
+        return cls(f"{field}: {reason}", extra={"fields": {field: [reason]}})
+
+
+def envelope(code: str, message: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "extra": extra or {}}

@@ -1,0 +1,41 @@
+"""Reads of the risk register, scoped to the actor's organisation."""
+
+from django.db.models import QuerySet
+
+from riskreg.lib.errors import NotFoundError
+from riskreg.organisations.actor import Actor
+from riskreg.risks.models import Risk
+
+
+def risk_list(*, actor: Actor, status: str | None = None, system: str | None = None) -> QuerySet[Risk]:
+    """Risks with owner and links loaded; a limited service account sees its systems' risks."""
+    risks = Risk.objects.filter(organization_id=actor.organization_id)
+    if actor.system_ids is not None:
+        risks = risks.filter(systems__pk__in=actor.system_ids).distinct()
+    if status:
+        risks = risks.filter(status=status)
+    if system:
+        risks = risks.filter(systems__slug=system)
+    return (
+        risks.select_related("owner__user")
+        .prefetch_related("systems", "model_versions__system", "datasets", "subcategories")
+        .order_by("number")
+    )
+
+
+def risk_get(*, actor: Actor, reference: str) -> Risk:
+    """A risk by its reference code (RSK-001) or number."""
+    digits = reference.upper().removeprefix("RSK-")
+    risk = risk_list(actor=actor).filter(number=int(digits)).first() if digits.isdigit() else None
+    if risk is None:
+        raise NotFoundError(f"No risk {reference!r} in your organisation.")
+    return risk
+
+
+def risk_counts_by_system(*, actor: Actor) -> dict[int, int]:
+    """Number of risks linked to each system, for the dashboard."""
+    rows = Risk.systems.through.objects.filter(risk__organization_id=actor.organization_id)
+    counts: dict[int, int] = {}
+    for system_id in rows.values_list("aisystem_id", flat=True):
+        counts[system_id] = counts.get(system_id, 0) + 1
+    return counts

@@ -1,0 +1,134 @@
+"""Writes to the risk core: create, update, and the plain status moves."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+
+from controls.selectors import subcategories_by_ids
+from riskreg.audit.services import audit_append
+from riskreg.inventory import selectors as inventory
+from riskreg.lib.models import assign, save_changed
+from riskreg.organisations.actor import Actor
+from riskreg.organisations.models import Organization
+from riskreg.organisations.selectors import member_by_username
+from riskreg.risks.errors import RiskTransitionInvalidError, RiskTransitionReservedError
+from riskreg.risks.models import Risk, RiskStatus
+
+S = RiskStatus
+# The moves this endpoint makes. Accepting and dismissing have rules of their own
+# (segregation of duties, justification, expiry) and live in the acceptance workflow.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PROPOSED: frozenset({S.OPEN}),
+    S.OPEN: frozenset({S.TREATING, S.CLOSED}),
+    S.TREATING: frozenset({S.OPEN, S.CLOSED}),
+    S.CLOSED: frozenset({S.OPEN}),
+    S.ACCEPTED: frozenset(),
+    S.DISMISSED: frozenset(),
+}
+RESERVED = frozenset({S.ACCEPTED, S.DISMISSED})
+FIELDS = ("title", "statement", "category", "source")
+
+
+def _links(actor: Actor, links: dict[str, Any]) -> dict[str, list[Any]]:
+    """Resolve link references within the organisation; unknown ones are a 400."""
+    resolved: dict[str, list[Any]] = {}
+    if links.get("systems") is not None:
+        resolved["systems"] = inventory.systems_by_slugs(actor=actor, slugs=links["systems"], field="systems")
+    if links.get("model_versions") is not None:
+        refs = [(r["system"], r["version"]) for r in links["model_versions"]]
+        resolved["model_versions"] = inventory.model_versions_by_refs(actor=actor, refs=refs, field="model_versions")
+    if links.get("datasets") is not None:
+        resolved["datasets"] = inventory.datasets_by_slugs(actor=actor, slugs=links["datasets"], field="datasets")
+    if links.get("subcategories") is not None:
+        resolved["subcategories"] = subcategories_by_ids(ids=links["subcategories"], field="subcategories")
+    return resolved
+
+
+def _link_labels(name: str, rows: list[Any]) -> list[str]:
+    if name == "model_versions":
+        return sorted(f"{mv.system.slug}@{mv.version}" for mv in rows)
+    return sorted(getattr(row, "slug", None) or str(row.pk) for row in rows)
+
+
+def _set_links(risk: Risk, resolved: dict[str, list[Any]]) -> dict[str, Any]:
+    changes = {}
+    for name, rows in resolved.items():
+        manager = getattr(risk, name)
+        before = _link_labels(name, list(manager.all()))
+        manager.set(rows)
+        after = _link_labels(name, rows)
+        if before != after:
+            changes[name] = {"before": before, "after": after}
+    return changes
+
+
+@transaction.atomic
+def risk_create(
+    *, actor: Actor, title: str, statement: str, category: str, source: str = "manual",
+    owner: str | None = None, **links: Any,
+) -> Risk:
+    """Record a new risk as proposed, with the next reference code of the organisation."""
+    # Lock the organisation so two creations never take the same number.
+    Organization.objects.select_for_update().get(pk=actor.organization_id)
+    resolved = _links(actor, links)
+    owner_row = (
+        member_by_username(organization_id=actor.organization_id, username=owner, field="owner")
+        if owner else None
+    )
+    top = Risk.objects.filter(organization_id=actor.organization_id).aggregate(n=Max("number"))["n"]
+    risk = Risk(
+        organization_id=actor.organization_id, number=(top or 0) + 1, title=title,
+        statement=statement, category=category, source=source, owner=owner_row,
+    )
+    risk.full_clean()
+    risk.save()
+    changes = {
+        name: {"before": None, "after": value}
+        for name, value in {"reference": risk.reference, "title": title, "statement": statement,
+                            "category": category, "source": source, "status": risk.status,
+                            "owner": owner}.items()
+    }
+    changes |= _set_links(risk, resolved)
+    audit_append(actor=actor, action="risk.create", object_type="risk", object_id=risk.pk, changes=changes)
+    return risk
+
+
+@transaction.atomic
+def risk_update(*, actor: Actor, risk: Risk, owner: str | None = None, clear_owner: bool = False,
+                **fields: Any) -> Risk:
+    """Change a risk's text, category, owner or links (not its status)."""
+    links = {k: fields.pop(k) for k in ("systems", "model_versions", "datasets", "subcategories") if k in fields}
+    resolved = _links(actor, links)
+    changes = assign(risk, {k: v for k, v in fields.items() if k in FIELDS})
+    if owner is not None or clear_owner:
+        before = risk.owner.user.get_username() if risk.owner else None
+        if before != owner:
+            risk.owner = (
+                member_by_username(organization_id=actor.organization_id, username=owner, field="owner")
+                if owner else None
+            )
+            changes["owner"] = {"before": before, "after": owner}
+    save_changed(risk, changes)
+    changes |= _set_links(risk, resolved)
+    if changes:
+        audit_append(actor=actor, action="risk.update", object_type="risk", object_id=risk.pk, changes=changes)
+    return risk
+
+
+@transaction.atomic
+def risk_transition(*, actor: Actor, risk: Risk, status: str) -> Risk:
+    """Move a risk along proposed → open → treating → closed (and back to open)."""
+    if status in RESERVED:
+        raise RiskTransitionReservedError(
+            f"status: {status!r} is set by the acceptance workflow", extra={"fields": {"status": [status]}}
+        )
+    if status not in TRANSITIONS[risk.status]:
+        raise RiskTransitionInvalidError(
+            f"status: cannot move from {risk.status!r} to {status!r}",
+            extra={"from": risk.status, "to": status, "allowed": sorted(TRANSITIONS[risk.status])},
+        )
+    changes = assign(risk, {"status": status})
+    save_changed(risk, changes)
+    audit_append(actor=actor, action="risk.transition", object_type="risk", object_id=risk.pk, changes=changes)
+    return risk
