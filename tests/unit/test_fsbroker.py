@@ -6,6 +6,7 @@ plain Celery app. Run with: pytest tests/unit/test_fsbroker.py -p no:django
 
 from __future__ import annotations
 
+import builtins
 import logging
 import os
 import signal
@@ -14,11 +15,11 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from celery import Celery
@@ -144,31 +145,68 @@ def test_message_is_consumed_intact(conn: Connection, options: dict[str, Any]) -
 def test_publish_never_exposes_a_partial_file(
     conn: Connection, options: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Every write into the queue folder stops halfway while the test looks at
+    # the folder as a consumer would. Black-box: it spies on open(), not on
+    # how fsbroker writes (kombu's stock _put fails this test).
     folder = Path(options["data_folder_in"])
     queue = _queue("partial")
     queue(conn.default_channel).declare()
-    seen_mid_write: list[list[str]] = []
-    real_write_new = fsbroker._write_new
+    seen: list[list[str]] = []
+    consumer_saw: list[str] = []
 
-    def slow_write(path: Path, data: bytes) -> None:
-        # Write half, look at the folder as a consumer would, then finish.
-        with open(path, "xb") as f:
-            f.write(data[: len(data) // 2])
-            f.flush()
-            seen_mid_write.append(_consumable(folder, "partial"))
-            with pytest.raises(Empty):
-                _other_channel_get(options, "partial")
-            f.write(data[len(data) // 2 :])
+    def look() -> None:
+        seen.append(_consumable(folder, "partial"))
+        try:
+            consumer_saw.append(repr(_other_channel_get(options, "partial")))
+        except Empty:
+            consumer_saw.append("Empty")
 
-    monkeypatch.setattr(fsbroker, "_write_new", slow_write)
-    _publish(conn, queue, {"payload": "x" * 10_000})
-    monkeypatch.setattr(fsbroker, "_write_new", real_write_new)
+    with monkeypatch.context() as patch:
+        patch.setattr(builtins, "open", _open_spy(folder, look))
+        _publish(conn, queue, {"payload": "x" * 10_000})
 
-    assert seen_mid_write == [[]], (
-        "nothing consumable while the content is being written"
-    )
+    assert seen, "the spy saw the message being written"
+    assert seen == [[]] * len(seen), "nothing consumable while being written"
+    assert consumer_saw == ["Empty"] * len(seen)
     assert len(_consumable(folder, "partial")) == 1
     assert _receive(conn, queue) == [{"payload": "x" * 10_000}]
+
+
+class _HalfwayFile:
+    """Wraps a file opened for writing; each write pauses halfway to call ``look``."""
+
+    def __init__(self, real: Any, look: Callable[[], None]) -> None:
+        self._real = real
+        self._look = look
+
+    def write(self, data: bytes) -> int:
+        half = len(data) // 2
+        written: int = self._real.write(data[:half])
+        self._real.flush()
+        self._look()
+        return written + int(self._real.write(data[half:]))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._real.close()
+
+
+def _open_spy(folder: Path, look: Callable[[], None]) -> Callable[..., Any]:
+    real_open = builtins.open
+
+    def spy(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        handle = real_open(file, mode, *args, **kwargs)
+        writing = any(flag in mode for flag in "wxa")
+        if writing and Path(file).parent == folder:
+            return _HalfwayFile(handle, look)
+        return handle
+
+    return spy
 
 
 def _other_channel_get(options: dict[str, Any], queue: str) -> dict[str, Any]:

@@ -1,0 +1,103 @@
+"""Shared fixtures: personas in two organisations, API clients, committed data.
+
+Personas: in organisation `acme` one member per role (admin, officer, engineer,
+auditor); `globex` is the foreign organisation whose objects must stay invisible.
+
+On PostgreSQL with DATABASE_RUNTIME_ROLE set, the test database is created and
+migrated as the owner role (as in production), then every test runs as the
+runtime role, which owns no table.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
+
+from riskreg.organisations import services as orgs
+from riskreg.organisations.actor import Actor
+from riskreg.organisations.models import Membership, Organization
+from riskreg.organisations.roles import Role
+
+ROLE_USERNAMES = {
+    Role.ADMIN: "admin",
+    Role.COMPLIANCE_OFFICER: "officer",
+    Role.ENGINEER: "engineer",
+    Role.AUDITOR: "auditor",
+}
+PASSWORD = "test-password-123"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """After the owner migrated the test database, run the tests as the runtime role."""
+    role = settings.DATABASE_RUNTIME_ROLE
+    if not role or connection.vendor != "postgresql":
+        yield
+        return
+    owner = connection.settings_dict["USER"]
+    with django_db_blocker.unblock():
+        connection.close()
+        connection.settings_dict["USER"] = role
+    yield
+    with django_db_blocker.unblock():
+        connection.close()
+        connection.settings_dict["USER"] = owner
+
+
+@dataclass
+class Tenant:
+    org: Organization
+    members: dict[Role, Membership]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.system(self.org.pk)
+
+    def actor_for(self, role: Role) -> Actor:
+        from riskreg.organisations.selectors import actor_for_membership
+
+        return actor_for_membership(self.members[role])
+
+
+def make_tenant(slug: str, *, prefix: str = "") -> Tenant:
+    org = orgs.organization_create(name=slug.title(), slug=slug)
+    actor = Actor.system(org.pk)
+    members = {
+        role: orgs.membership_add(
+            actor=actor, username=f"{prefix}{name}", role=role, password=PASSWORD
+        )
+        for role, name in ROLE_USERNAMES.items()
+    }
+    return Tenant(org=org, members=members)
+
+
+@pytest.fixture
+def acme(db: None) -> Tenant:
+    """Our organisation: one member per role (usernames admin, officer, engineer, auditor)."""
+    return make_tenant("acme")
+
+
+@pytest.fixture
+def globex(db: None) -> Tenant:
+    """The foreign organisation, with its own members (globex-admin, ...)."""
+    return make_tenant("globex", prefix="globex-")
+
+
+@pytest.fixture
+def api_for(acme: Tenant) -> Callable[..., APIClient]:
+    """api_for(role) -> an APIClient authenticated with a fresh token of that acme member."""
+
+    def make(role: Role, tenant: Tenant | None = None) -> APIClient:
+        tenant = tenant or acme
+        _, key = orgs.token_create(
+            actor=tenant.actor, name="test", membership=tenant.members[role]
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+        return client
+
+    return make

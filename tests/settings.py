@@ -1,0 +1,10 @@
+"""Test settings: the real settings, plus what only a test run needs."""
+
+from riskreg.settings import *  # noqa: F403 - the test run starts from the real settings
+from riskreg.settings import STORAGES
+
+# Static files straight from the source tree; no collectstatic before tests.
+WHITENOISE_USE_FINDERS = True
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Hashing demo passwords with PBKDF2 costs seconds per login; tests need no strength.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
