@@ -135,6 +135,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "riskreg" / "static"]
 STATIC_ROOT = Path(env_str("RISKREG_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env_str("RISKREG_MEDIA_ROOT", str(DATA_DIR / "media")))
 RISKREG_KEYS_DIR = Path(env_str("RISKREG_KEYS_DIR", str(DATA_DIR / "keys")))
 STORAGES = {

@@ -1,7 +1,9 @@
 """Tests for riskreg.lib.fsbroker, the patched kombu filesystem transport.
 
-No Django needed (no settings, no database): these use kombu Connections and a
-plain Celery app. Run with: pytest tests/unit/test_fsbroker.py -p no:django
+Needs no Django: no settings, no database; it uses kombu Connections and plain
+Celery apps (fixups=[]). It runs under the project's pytest setup as is, or
+alone with `-p no:django --noconftest`. The worker round trip is marked
+`integration` because it starts a real `celery worker` process.
 """
 
 from __future__ import annotations
@@ -293,6 +295,7 @@ def touch(path: str, text: str) -> None:
 """
 
 
+@pytest.mark.integration
 @pytest.mark.timeout(120)
 def test_real_worker_runs_a_task_and_answers_ping(tmp_path: Path) -> None:
     broker_dir = tmp_path / "broker"

@@ -37,7 +37,7 @@ SQLITE_DOWN = [f"DROP TRIGGER IF EXISTS {TABLE}_no_update", f"DROP TRIGGER IF EX
 
 def _run(schema_editor, statements) -> None:  # type: ignore[no-untyped-def]
     for sql in statements:
-        schema_editor.execute(sql)
+        schema_editor.execute(sql, params=None)
 
 
 def up(apps, schema_editor) -> None:  # type: ignore[no-untyped-def]
