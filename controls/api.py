@@ -28,8 +28,11 @@ class CatalogApi(OrgApiView):
 
     @extend_schema(
         operation_id="catalog_list",
-        parameters=[OpenApiParameter("function", str, required=False,
-                                     enum=["GOVERN", "MAP", "MEASURE", "MANAGE"])],
+        parameters=[
+            OpenApiParameter(
+                "function", str, required=False, enum=["GOVERN", "MAP", "MEASURE", "MANAGE"]
+            )
+        ],
         responses=SubcategoryOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:

@@ -14,7 +14,7 @@ CATALOG_PATH = settings.BASE_DIR / "fixtures" / "catalog" / "ai-rmf-1.0.yaml"
 
 def catalog_read(path: Path = CATALOG_PATH) -> dict[str, Any]:
     """Parse the catalog file and check its shape; raises ValueError naming the problem."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     functions = {f["id"] for f in data["functions"]}
     categories = {c["id"] for c in data["categories"]}
     for cat in data["categories"]:
@@ -38,19 +38,35 @@ def catalog_load(path: Path = CATALOG_PATH) -> int:
     data = catalog_read(path)
     for pos, f in enumerate(data["functions"]):
         Function.objects.update_or_create(
-            id=f["id"], defaults={"code": f["code"], "title": f["title"], "summary": f["summary"],
-                                  "position": pos},
+            id=f["id"],
+            defaults={
+                "code": f["code"],
+                "title": f["title"],
+                "summary": f["summary"],
+                "position": pos,
+            },
         )
     for pos, c in enumerate(data["categories"]):
         Category.objects.update_or_create(
-            id=c["id"], defaults={"function_id": c["function"], "summary": c["summary"],
-                                  "page": c["page"], "position": pos},
+            id=c["id"],
+            defaults={
+                "function_id": c["function"],
+                "summary": c["summary"],
+                "page": c["page"],
+                "position": pos,
+            },
         )
     for pos, s in enumerate(data["subcategories"]):
         Subcategory.objects.update_or_create(
             id=s["id"],
-            defaults={"category_id": s["category"], "outcome": s["outcome"], "page": s["page"],
-                      "scope": s["scope"], "scope_note": s.get("scope_note") or "",
-                      "characteristic": s.get("characteristic") or "", "position": pos},
+            defaults={
+                "category_id": s["category"],
+                "outcome": s["outcome"],
+                "page": s["page"],
+                "scope": s["scope"],
+                "scope_note": s.get("scope_note") or "",
+                "characteristic": s.get("characteristic") or "",
+                "position": pos,
+            },
         )
     return len(data["subcategories"])

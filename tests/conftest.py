@@ -93,9 +93,7 @@ def api_for(acme: Tenant) -> Callable[..., APIClient]:
 
     def make(role: Role, tenant: Tenant | None = None) -> APIClient:
         tenant = tenant or acme
-        _, key = orgs.token_create(
-            actor=tenant.actor, name="test", membership=tenant.members[role]
-        )
+        _, key = orgs.token_create(actor=tenant.actor, name="test", membership=tenant.members[role])
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
         return client

@@ -40,3 +40,8 @@ def audit_export_lines(*, organization_id: int) -> Iterator[dict[str, Any]]:
     events = AuditEvent.objects.filter(organization_id=organization_id).order_by("seq")
     for event in events.iterator(chunk_size=2000):
         yield {**event_to_body(event, slug), "hash": event.hash}
+
+
+def audit_event_latest(*, organization_id: int) -> QuerySet[AuditEvent]:
+    """The organisation's events, newest first (for the audit-trail page)."""
+    return AuditEvent.objects.filter(organization_id=organization_id).order_by("-seq")

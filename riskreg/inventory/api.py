@@ -74,8 +74,11 @@ class SystemsApi(OrgApiView):
         rows = selectors.system_list(actor=self.actor)
         return paginated_response(request, self, rows, SystemOutputSerializer)
 
-    @extend_schema(operation_id="systems_create", request=SystemCreateInputSerializer,
-                   responses={201: SystemOutputSerializer})
+    @extend_schema(
+        operation_id="systems_create",
+        request=SystemCreateInputSerializer,
+        responses={201: SystemOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = SystemCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -94,15 +97,20 @@ class SystemDetailApi(OrgApiView):
         system = selectors.system_get(actor=self.actor, slug=slug)
         return Response(SystemOutputSerializer(system).data)
 
-    @extend_schema(operation_id="systems_update", request=SystemInputSerializer(partial=True),
-                   responses=SystemOutputSerializer)
+    @extend_schema(
+        operation_id="systems_update",
+        request=SystemInputSerializer(partial=True),
+        responses=SystemOutputSerializer,
+    )
     def patch(self, request: Request, slug: str) -> Response:
         system = selectors.system_get(actor=self.actor, slug=slug)
         data = SystemInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         services.system_update(actor=self.actor, system=system, **_owner_args(fields), **fields)
-        return Response(SystemOutputSerializer(selectors.system_get(actor=self.actor, slug=slug)).data)
+        return Response(
+            SystemOutputSerializer(selectors.system_get(actor=self.actor, slug=slug)).data
+        )
 
 
 class ModelVersionOutputSerializer(serializers.Serializer[ModelVersion]):
@@ -112,7 +120,7 @@ class ModelVersionOutputSerializer(serializers.Serializer[ModelVersion]):
     framework = serializers.CharField()
     artifact_sha256 = serializers.CharField()
     training_datasets = serializers.SerializerMethodField()
-    parent = serializers.CharField(source="parent.version", allow_null=True, default=None)
+    parent = serializers.CharField(source="parent.version", allow_null=True, default=None)  # type: ignore[assignment]  # field named like a Field attribute
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -132,21 +140,25 @@ class ModelVersionCreateInputSerializer(ModelVersionUpdateInputSerializer):
     training_datasets = serializers.ListField(
         child=serializers.SlugField(max_length=64), required=False, max_length=100
     )
-    parent = serializers.CharField(max_length=64, allow_null=True, required=False)
+    parent = serializers.CharField(max_length=64, allow_null=True, required=False)  # type: ignore[assignment]  # field named like a Field attribute
 
 
 class ModelVersionsApi(OrgApiView):
     actions = {"GET": "model_version.read", "POST": "model_version.create"}
 
-    @extend_schema(operation_id="model_versions_list",
-                   responses=paginated(ModelVersionOutputSerializer))
+    @extend_schema(
+        operation_id="model_versions_list", responses=paginated(ModelVersionOutputSerializer)
+    )
     def get(self, request: Request, slug: str) -> Response:
         system = selectors.system_get(actor=self.actor, slug=slug)
         rows = selectors.model_version_list(actor=self.actor, system=system)
         return paginated_response(request, self, rows, ModelVersionOutputSerializer)
 
-    @extend_schema(operation_id="model_versions_create", request=ModelVersionCreateInputSerializer,
-                   responses={201: ModelVersionOutputSerializer})
+    @extend_schema(
+        operation_id="model_versions_create",
+        request=ModelVersionCreateInputSerializer,
+        responses={201: ModelVersionOutputSerializer},
+    )
     def post(self, request: Request, slug: str) -> Response:
         system = selectors.system_get(actor=self.actor, slug=slug)
         data = ModelVersionCreateInputSerializer(data=request.data)
@@ -165,8 +177,11 @@ class ModelVersionDetailApi(OrgApiView):
         mv = selectors.model_version_get(actor=self.actor, system=system, version=version)
         return Response(ModelVersionOutputSerializer(mv).data)
 
-    @extend_schema(operation_id="model_versions_update", request=ModelVersionUpdateInputSerializer,
-                   responses=ModelVersionOutputSerializer)
+    @extend_schema(
+        operation_id="model_versions_update",
+        request=ModelVersionUpdateInputSerializer,
+        responses=ModelVersionOutputSerializer,
+    )
     def patch(self, request: Request, slug: str, version: str) -> Response:
         system = selectors.system_get(actor=self.actor, slug=slug)
         mv = selectors.model_version_get(actor=self.actor, system=system, version=version)
@@ -182,7 +197,7 @@ class DatasetOutputSerializer(serializers.Serializer[Any]):
     slug = serializers.CharField()
     version = serializers.CharField()
     content_sha256 = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # field named like a Field attribute
     licence = serializers.CharField()
     collection_start = serializers.DateField(allow_null=True)
     collection_end = serializers.DateField(allow_null=True)
@@ -197,7 +212,7 @@ class DatasetInputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     version = serializers.CharField(max_length=64, allow_blank=True, required=False)
     content_sha256 = serializers.RegexField(SHA256, allow_blank=True, required=False)
-    source = serializers.CharField(max_length=500, allow_blank=True, required=False)
+    source = serializers.CharField(max_length=500, allow_blank=True, required=False)  # type: ignore[assignment]  # field named like a Field attribute
     licence = serializers.CharField(max_length=200, allow_blank=True, required=False)
     collection_start = serializers.DateField(allow_null=True, required=False)
     collection_end = serializers.DateField(allow_null=True, required=False)
@@ -218,8 +233,11 @@ class DatasetsApi(OrgApiView):
         rows = selectors.dataset_list(actor=self.actor)
         return paginated_response(request, self, rows, DatasetOutputSerializer)
 
-    @extend_schema(operation_id="datasets_create", request=DatasetCreateInputSerializer,
-                   responses={201: DatasetOutputSerializer})
+    @extend_schema(
+        operation_id="datasets_create",
+        request=DatasetCreateInputSerializer,
+        responses={201: DatasetOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = DatasetCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -235,8 +253,11 @@ class DatasetDetailApi(OrgApiView):
         dataset = selectors.dataset_get(actor=self.actor, slug=slug)
         return Response(DatasetOutputSerializer(dataset).data)
 
-    @extend_schema(operation_id="datasets_update", request=DatasetInputSerializer(partial=True),
-                   responses=DatasetOutputSerializer)
+    @extend_schema(
+        operation_id="datasets_update",
+        request=DatasetInputSerializer(partial=True),
+        responses=DatasetOutputSerializer,
+    )
     def patch(self, request: Request, slug: str) -> Response:
         dataset = selectors.dataset_get(actor=self.actor, slug=slug)
         data = DatasetInputSerializer(data=request.data, partial=True)

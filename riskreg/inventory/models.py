@@ -40,7 +40,11 @@ class AISystem(models.Model):
     description = models.TextField(blank=True, max_length=10000)
     intended_purpose = models.TextField(blank=True, max_length=10000)
     owner = models.ForeignKey(
-        "organisations.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "organisations.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     business_unit = models.CharField(max_length=200, blank=True)
     lifecycle_stage = models.CharField(

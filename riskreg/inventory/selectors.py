@@ -86,3 +86,16 @@ def datasets_by_slugs(*, actor: Actor, slugs: list[str], field: str) -> list[Dat
         if slug not in found:
             raise ForeignReferenceError.for_field(field, slug)
     return [found[s] for s in slugs]
+
+
+def dataset_model_versions(*, actor: Actor, dataset: Dataset) -> QuerySet[ModelVersion]:
+    """Model versions trained on the dataset, system and parent loaded."""
+    return (
+        ModelVersion.objects.filter(
+            organization_id=actor.organization_id,
+            system__in=_visible_systems(actor),
+            training_datasets=dataset,
+        )
+        .select_related("system", "parent")
+        .order_by("system__name", "created_at", "pk")
+    )

@@ -14,13 +14,29 @@ from riskreg.organisations.errors import SlugTakenError
 from riskreg.organisations.selectors import member_by_username
 
 SYSTEM_FIELDS = (
-    "name description intended_purpose business_unit lifecycle_stage deployment_context "
-    "risk_tier is_generative supplier base_model"
-).split()
+    "name",
+    "description",
+    "intended_purpose",
+    "business_unit",
+    "lifecycle_stage",
+    "deployment_context",
+    "risk_tier",
+    "is_generative",
+    "supplier",
+    "base_model",
+)
 DATASET_FIELDS = (
-    "name version content_sha256 source licence collection_start collection_end "
-    "contains_personal_data intended_use known_limitations"
-).split()
+    "name",
+    "version",
+    "content_sha256",
+    "source",
+    "licence",
+    "collection_start",
+    "collection_end",
+    "contains_personal_data",
+    "intended_use",
+    "known_limitations",
+)
 
 
 def _created(fields: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -49,7 +65,10 @@ def system_create(*, actor: Actor, slug: str, owner: str | None = None, **fields
     system.full_clean()
     system.save()
     audit_append(
-        actor=actor, action="system.create", object_type="ai_system", object_id=system.pk,
+        actor=actor,
+        action="system.create",
+        object_type="ai_system",
+        object_id=system.pk,
         changes=changes,
     )
     return system
@@ -57,7 +76,11 @@ def system_create(*, actor: Actor, slug: str, owner: str | None = None, **fields
 
 @transaction.atomic
 def system_update(
-    *, actor: Actor, system: AISystem, owner: str | None = None, clear_owner: bool = False,
+    *,
+    actor: Actor,
+    system: AISystem,
+    owner: str | None = None,
+    clear_owner: bool = False,
     **fields: Any,
 ) -> AISystem:
     """Change an AI system's descriptive fields (its slug stays)."""
@@ -67,7 +90,10 @@ def system_update(
     save_changed(system, changes)
     if changes:
         audit_append(
-            actor=actor, action="system.update", object_type="ai_system", object_id=system.pk,
+            actor=actor,
+            action="system.update",
+            object_type="ai_system",
+            object_id=system.pk,
             changes=changes,
         )
     return system
@@ -93,18 +119,29 @@ def model_version_create(
         selectors.model_version_get(actor=actor, system=system, version=parent) if parent else None
     )
     mv = ModelVersion(
-        organization_id=actor.organization_id, system=system, version=version, parent=parent_row,
+        organization_id=actor.organization_id,
+        system=system,
+        version=version,
+        parent=parent_row,
         **fields,
     )
     mv.full_clean()
     mv.save()
     mv.training_datasets.set(datasets)
     changes = _created(
-        {"system": system.slug, "version": version, "parent": parent, **fields,
-         "training_datasets": [d.slug for d in datasets]}
+        {
+            "system": system.slug,
+            "version": version,
+            "parent": parent,
+            **fields,
+            "training_datasets": [d.slug for d in datasets],
+        }
     )
     audit_append(
-        actor=actor, action="model_version.create", object_type="model_version", object_id=mv.pk,
+        actor=actor,
+        action="model_version.create",
+        object_type="model_version",
+        object_id=mv.pk,
         changes=changes,
     )
     return mv
@@ -120,8 +157,11 @@ def model_version_update(
     save_changed(model_version, changes)
     if changes:
         audit_append(
-            actor=actor, action="model_version.update", object_type="model_version",
-            object_id=model_version.pk, changes=changes,
+            actor=actor,
+            action="model_version.update",
+            object_type="model_version",
+            object_id=model_version.pk,
+            changes=changes,
         )
     return model_version
 
@@ -135,7 +175,10 @@ def dataset_create(*, actor: Actor, slug: str, **fields: Any) -> Dataset:
     dataset.full_clean()
     dataset.save()
     audit_append(
-        actor=actor, action="dataset.create", object_type="dataset", object_id=dataset.pk,
+        actor=actor,
+        action="dataset.create",
+        object_type="dataset",
+        object_id=dataset.pk,
         changes=_created({"slug": slug, **fields}),
     )
     return dataset
@@ -148,7 +191,10 @@ def dataset_update(*, actor: Actor, dataset: Dataset, **fields: Any) -> Dataset:
     save_changed(dataset, changes)
     if changes:
         audit_append(
-            actor=actor, action="dataset.update", object_type="dataset", object_id=dataset.pk,
+            actor=actor,
+            action="dataset.update",
+            object_type="dataset",
+            object_id=dataset.pk,
             changes=changes,
         )
     return dataset

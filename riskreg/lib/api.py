@@ -5,11 +5,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from riskreg.lib.errors import ApplicationError, envelope
+from riskreg.lib.errors import CODES, ApplicationError, envelope
 from riskreg.organisations.errors import TokenExpiredError
 
 _DRF_CODES: list[tuple[type[exceptions.APIException], str]] = [
@@ -32,7 +35,9 @@ def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for key, value in detail.items():
             name = "non_field_errors" if key == "non_field_errors" and not prefix else str(key)
-            out.update(_field_errors(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}"))
+            out.update(
+                _field_errors(value, f"{prefix}{name}" if not prefix else f"{prefix}.{name}")
+            )
         return out
     if isinstance(detail, list) and detail and all(isinstance(d, dict | list) for d in detail):
         out = {}
@@ -58,7 +63,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.ValidationError):
         return _validation_response(exc.detail)
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
         return _validation_response(detail)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -69,11 +76,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         headers = {}
         if getattr(exc, "auth_header", None):
             headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait))
-        return Response(
-            envelope(code, str(exc.detail)), status=exc.status_code, headers=headers
-        )
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            headers["Retry-After"] = str(int(wait))
+        return Response(envelope(code, str(exc.detail)), status=exc.status_code, headers=headers)
     return None
 
 
@@ -83,8 +89,6 @@ def not_found_response() -> Response:
 
 def paginated(serializer_class: type[Any]) -> type[Any]:
     """A schema-only serializer for the paginated envelope around serializer_class."""
-    from rest_framework import serializers
-
     name = serializer_class.__name__.removesuffix("Serializer")
     return type(
         f"Paginated{name}Serializer",
@@ -94,6 +98,7 @@ def paginated(serializer_class: type[Any]) -> type[Any]:
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": serializer_class(many=True),
+            "paginated": True,  # tells ApiAutoSchema to document `page` and `page_size`
         },
     )
 
@@ -105,3 +110,64 @@ def paginated_response(request: Any, view: Any, rows: Any, serializer_class: typ
     paginator = Pagination()
     page = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+# --- OpenAPI: the error responses every API view can return -------------------------------
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer[Any]):
+    """Schema-only: the error envelope (see riskreg.lib.errors)."""
+
+    code = serializers.ChoiceField(choices=sorted(CODES))
+    message = serializers.CharField()
+    extra = serializers.DictField()
+
+
+class ApiAutoSchema(AutoSchema):  # type: ignore[misc]
+    """drf-spectacular's AutoSchema, plus the error responses and the paging parameters.
+
+    401 and 403 (and 406 for an Accept header we cannot serve) can answer any request;
+    404 one naming an object in its path, or a page past the end of a list; 400 and 415
+    one with a body; 409 a POST (slug or version taken, transition not allowed).
+    """
+
+    def _is_paginated(self) -> bool:
+        found = self.get_response_serializers()
+        if isinstance(found, dict):
+            found = found.get(200)
+        return bool(getattr(found, "paginated", False))
+
+    def _get_pagination_parameters(self) -> list[dict[str, Any]]:
+        if self._is_paginated():
+            from riskreg.lib.pagination import Pagination
+
+            return Pagination().get_schema_operation_parameters(self.view)
+        return super()._get_pagination_parameters()  # type: ignore[no-any-return]
+
+    def _error_statuses(self) -> list[int]:
+        statuses = [401, 403, 406]
+        if "{" in self.path or self._is_paginated():
+            statuses.append(404)
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses += [400, 415]
+        if self.method == "POST":
+            statuses.append(409)
+        return sorted(statuses)
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses: dict[str, Any] = super()._get_response_bodies(direction)
+        for status_code in self._error_statuses():
+            meanings = [f"`{c}`: {m}" for c, (s, m) in CODES.items() if s == status_code]
+            error = OpenApiResponse(ErrorEnvelopeSerializer, description=" ".join(meanings))
+            responses.setdefault(str(status_code), self._get_response_for_code(error, str(status_code)))
+        return responses
+
+
+class OrgApiViewSchema(OpenApiViewExtension):  # type: ignore[misc]
+    """Documents every organisation-scoped API view with ApiAutoSchema."""
+
+    target_class = "riskreg.organisations.apiview.OrgApiView"
+    match_subclasses = True
+
+    def view_replacement(self) -> type[Any]:
+        return type(self.target.__name__, (self.target,), {"schema": ApiAutoSchema()})

@@ -9,8 +9,8 @@ kombu 5.7 that transport has problems which this module fixes:
    file and dies on a JSON decode error. Here a message is written under a name
    the consumer never scans and renamed into place (``os.replace`` is atomic
    within one folder).
-2. One unreadable file stops the worker for good, because the error escapes
-   ``drain_events`` and the same file is picked up again after a restart. Here
+2. An unreadable file (empty, not JSON) makes ``drain_events`` raise, which
+   takes the worker down, and kombu has already deleted the file unread. Here
    such a file is moved into a ``bad`` folder with a warning, and the next
    message is delivered.
 3. It polls once a second; 0.1 s keeps the embedded setup responsive.
@@ -87,9 +87,7 @@ class Channel(filesystem.Channel):
                 return payload
         raise Empty()
 
-    def _queue_bind(
-        self, exchange: str, routing_key: str, pattern: str | None, queue: str
-    ) -> None:
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str | None, queue: str) -> None:
         # kombu writes a new exchange table with open("wb") before taking the
         # lock, so a concurrent reader can find it empty (a JSON error while
         # publishing) and two first binders can overwrite each other. Creating
@@ -144,9 +142,7 @@ class Channel(filesystem.Channel):
             os.replace(claimed, target)
         except OSError:
             # Still claimed (hidden), so it is never read again; keep going.
-            logger.exception(
-                "Unreadable message file %s could not be moved aside", name
-            )
+            logger.exception("Unreadable message file %s could not be moved aside", name)
             return
         logger.warning("Unreadable message file %s moved to %s", name, target)
 
@@ -205,6 +201,8 @@ def broker_settings(folder: Path) -> dict[str, Any]:
     for path in folders.values():
         path.mkdir(parents=True, exist_ok=True)
     return {
+        # The host is ignored; naming one stops kombu's "No hostname was
+        # supplied" warning each time it describes the connection.
         "broker_url": "filesystem://localhost/",
         "broker_transport": TRANSPORT,
         "broker_transport_options": {

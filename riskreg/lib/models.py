@@ -23,7 +23,7 @@ def save_changed(instance: models.Model, changed: dict[str, Any], *, stamp: bool
         return
     fields = list(changed)
     if stamp and hasattr(instance, "updated_at"):
-        instance.updated_at = timezone.now()  # type: ignore[attr-defined]
+        setattr(instance, "updated_at", timezone.now())  # noqa: B010 - not every model has it
         fields.append("updated_at")
     instance.full_clean()
     instance.save(update_fields=fields)

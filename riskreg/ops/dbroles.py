@@ -23,9 +23,13 @@ def grant_runtime_role(using: str = "default", **kwargs: Any) -> None:
     ident = sql.Identifier(role)
     statements = [
         sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(ident),
-        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(ident),
+        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {}").format(
+            ident
+        ),
         sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {}").format(ident),
-        sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(sql.Identifier(AUDIT_TABLE), ident),
+        sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {} FROM {}").format(
+            sql.Identifier(AUDIT_TABLE), ident
+        ),
     ]
     with connection.cursor() as cursor:
         for statement in statements:

@@ -15,7 +15,7 @@ def database_ok() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+            return bool(cursor.fetchone() == (1,))
     except Exception:  # noqa: BLE001 - any failure means "not ready"; the probe reports, not raises
         return False
 

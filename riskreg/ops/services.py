@@ -7,7 +7,9 @@ from riskreg.ops.models import TaskProbe, WorkerHeartbeat
 
 def heartbeat_record(*, hostname: str) -> None:
     """Mark a worker as alive now."""
-    WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": timezone.now()})
+    WorkerHeartbeat.objects.update_or_create(
+        hostname=hostname, defaults={"seen_at": timezone.now()}
+    )
 
 
 def probe_create() -> TaskProbe:

@@ -25,5 +25,10 @@ class MeApi(OrgApiView):
     def get(self, request: Request) -> Response:
         actor = self.actor
         org = selectors.organization_by_id(organization_id=actor.organization_id)
-        data = {"organisation": org.slug, "role": actor.role, "actor": actor.label, "kind": actor.kind}
+        data = {
+            "organisation": org.slug,
+            "role": actor.role,
+            "actor": actor.label,
+            "kind": actor.kind,
+        }
         return Response(MeOutputSerializer(data).data)

@@ -15,27 +15,32 @@ class Role(StrEnum):
 
 
 ALL = frozenset(Role)
-A, O, E, U = Role.ADMIN, Role.COMPLIANCE_OFFICER, Role.ENGINEER, Role.AUDITOR
+ADMIN, OFFICER, ENGINEER, AUDITOR = (
+    Role.ADMIN,
+    Role.COMPLIANCE_OFFICER,
+    Role.ENGINEER,
+    Role.AUDITOR,
+)
 
 # action -> roles allowed
 MATRIX: dict[str, frozenset[Role]] = {
     "me.read": ALL,
     "catalog.read": ALL,
     "system.read": ALL,
-    "system.create": frozenset({A, O, E}),
-    "system.update": frozenset({A, O, E}),
+    "system.create": frozenset({ADMIN, OFFICER, ENGINEER}),
+    "system.update": frozenset({ADMIN, OFFICER, ENGINEER}),
     "model_version.read": ALL,
-    "model_version.create": frozenset({A, E}),
-    "model_version.update": frozenset({A, E}),
+    "model_version.create": frozenset({ADMIN, ENGINEER}),
+    "model_version.update": frozenset({ADMIN, ENGINEER}),
     "dataset.read": ALL,
-    "dataset.create": frozenset({A, E}),
-    "dataset.update": frozenset({A, E}),
+    "dataset.create": frozenset({ADMIN, ENGINEER}),
+    "dataset.update": frozenset({ADMIN, ENGINEER}),
     "risk.read": ALL,
-    "risk.create": frozenset({A, O, E}),
-    "risk.update": frozenset({A, O}),
-    "risk.transition": frozenset({A, O}),
-    "audit.read": frozenset({A, O, U}),
-    "audit.export": frozenset({A, O, U}),
+    "risk.create": frozenset({ADMIN, OFFICER, ENGINEER}),
+    "risk.update": frozenset({ADMIN, OFFICER}),
+    "risk.transition": frozenset({ADMIN, OFFICER}),
+    "audit.read": frozenset({ADMIN, OFFICER, AUDITOR}),
+    "audit.export": frozenset({ADMIN, OFFICER, AUDITOR}),
 }
 
 

@@ -27,7 +27,8 @@ def membership_current(
     """The membership for the chosen organisation, else the user's first one."""
     memberships = list(membership_list(user=user))
     chosen = [m for m in memberships if m.organization_id == organization_id]
-    return (chosen or memberships or [None])[0]
+    candidates = chosen or memberships
+    return candidates[0] if candidates else None
 
 
 def membership_get(*, organization_id: int, username: str) -> Membership | None:

@@ -14,7 +14,7 @@ from riskreg.organisations.errors import SlugTakenError
 from riskreg.organisations.models import ApiToken, Membership, Organization, ServiceAccount
 from riskreg.organisations.roles import Role
 
-TOKEN_PREFIX = "rr_"
+TOKEN_PREFIX = "rr_"  # noqa: S105 - a public marker, not a secret
 DEFAULT_TOKEN_DAYS = 90
 
 
@@ -57,7 +57,10 @@ def membership_add(
         action="membership.add",
         object_type="membership",
         object_id=membership.pk,
-        changes={"user": {"before": None, "after": username}, "role": {"before": None, "after": role}},
+        changes={
+            "user": {"before": None, "after": username},
+            "role": {"before": None, "after": role},
+        },
     )
     return membership
 

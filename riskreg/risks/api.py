@@ -25,7 +25,7 @@ class RiskOutputSerializer(serializers.Serializer[Risk]):
     category = serializers.ChoiceField(choices=RiskCategory.choices)
     owner = serializers.CharField(source="owner.user.username", allow_null=True, default=None)
     status = serializers.ChoiceField(choices=RiskStatus.choices)
-    source = serializers.ChoiceField(choices=RiskSource.choices)
+    source = serializers.ChoiceField(choices=RiskSource.choices)  # type: ignore[assignment]  # field named like a Field attribute
     systems = serializers.SerializerMethodField()
     model_versions = ModelVersionRefSerializer(many=True, source="model_version_refs")
     datasets = serializers.SerializerMethodField()
@@ -65,7 +65,7 @@ class RiskCreateInputSerializer(RiskUpdateInputSerializer):
     title = serializers.CharField(max_length=200)
     statement = serializers.CharField(max_length=10000)
     category = serializers.ChoiceField(choices=RiskCategory.choices)
-    source = serializers.ChoiceField(choices=RiskSource.choices, required=False)
+    source = serializers.ChoiceField(choices=RiskSource.choices, required=False)  # type: ignore[assignment]  # field named like a Field attribute
 
 
 class RiskTransitionInputSerializer(serializers.Serializer[Any]):
@@ -84,8 +84,11 @@ class RisksApi(OrgApiView):
         )
         return paginated_response(request, self, rows, RiskOutputSerializer)
 
-    @extend_schema(operation_id="risks_create", request=RiskCreateInputSerializer,
-                   responses={201: RiskOutputSerializer})
+    @extend_schema(
+        operation_id="risks_create",
+        request=RiskCreateInputSerializer,
+        responses={201: RiskOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         data = RiskCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -102,8 +105,11 @@ class RiskDetailApi(OrgApiView):
         risk = selectors.risk_get(actor=self.actor, reference=reference)
         return Response(RiskOutputSerializer(risk).data)
 
-    @extend_schema(operation_id="risks_update", request=RiskUpdateInputSerializer,
-                   responses=RiskOutputSerializer)
+    @extend_schema(
+        operation_id="risks_update",
+        request=RiskUpdateInputSerializer,
+        responses=RiskOutputSerializer,
+    )
     def patch(self, request: Request, reference: str) -> Response:
         risk = selectors.risk_get(actor=self.actor, reference=reference)
         data = RiskUpdateInputSerializer(data=request.data, partial=True)
@@ -120,8 +126,11 @@ class RiskDetailApi(OrgApiView):
 class RiskTransitionApi(OrgApiView):
     actions = {"POST": "risk.transition"}
 
-    @extend_schema(operation_id="risks_transition", request=RiskTransitionInputSerializer,
-                   responses=RiskOutputSerializer)
+    @extend_schema(
+        operation_id="risks_transition",
+        request=RiskTransitionInputSerializer,
+        responses=RiskOutputSerializer,
+    )
     def post(self, request: Request, reference: str) -> Response:
         risk = selectors.risk_get(actor=self.actor, reference=reference)
         data = RiskTransitionInputSerializer(data=request.data)

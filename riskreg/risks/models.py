@@ -45,9 +45,15 @@ class Risk(models.Model):
     statement = models.TextField(max_length=10000)
     category = models.CharField(max_length=40, choices=RiskCategory.choices)
     owner = models.ForeignKey(
-        "organisations.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "organisations.Membership",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    status = models.CharField(max_length=20, choices=RiskStatus.choices, default=RiskStatus.PROPOSED)
+    status = models.CharField(
+        max_length=20, choices=RiskStatus.choices, default=RiskStatus.PROPOSED
+    )
     source = models.CharField(max_length=20, choices=RiskSource.choices, default=RiskSource.MANUAL)
     systems = models.ManyToManyField("inventory.AISystem", blank=True, related_name="+")
     model_versions = models.ManyToManyField("inventory.ModelVersion", blank=True, related_name="+")
@@ -74,4 +80,6 @@ class Risk(models.Model):
     @property
     def model_version_refs(self) -> list[dict[str, str]]:
         """Linked model versions as {system, version}; uses the prefetched rows."""
-        return [{"system": mv.system.slug, "version": mv.version} for mv in self.model_versions.all()]
+        return [
+            {"system": mv.system.slug, "version": mv.version} for mv in self.model_versions.all()
+        ]

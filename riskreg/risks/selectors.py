@@ -1,13 +1,15 @@
 """Reads of the risk register, scoped to the actor's organisation."""
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from riskreg.lib.errors import NotFoundError
 from riskreg.organisations.actor import Actor
 from riskreg.risks.models import Risk
 
 
-def risk_list(*, actor: Actor, status: str | None = None, system: str | None = None) -> QuerySet[Risk]:
+def risk_list(
+    *, actor: Actor, status: str | None = None, system: str | None = None
+) -> QuerySet[Risk]:
     """Risks with owner and links loaded; a limited service account sees its systems' risks."""
     risks = Risk.objects.filter(organization_id=actor.organization_id)
     if actor.system_ids is not None:
@@ -39,3 +41,22 @@ def risk_counts_by_system(*, actor: Actor) -> dict[int, int]:
     for system_id in rows.values_list("aisystem_id", flat=True):
         counts[system_id] = counts.get(system_id, 0) + 1
     return counts
+
+
+def risk_status_counts_by_system(*, actor: Actor) -> dict[int, dict[str, int]]:
+    """For each system, how many linked risks are in each status (one grouped query)."""
+    rows = (
+        Risk.systems.through.objects.filter(risk__organization_id=actor.organization_id)
+        .values_list("aisystem_id", "risk__status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for system_id, status, n in rows:
+        counts.setdefault(system_id, {})[status] = n
+    return counts
+
+
+def risk_list_by_dataset(*, actor: Actor, dataset_id: int) -> QuerySet[Risk]:
+    """Risks that name the dataset, loaded as risk_list loads them."""
+    return risk_list(actor=actor).filter(datasets__pk=dataset_id)

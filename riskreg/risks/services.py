@@ -34,14 +34,22 @@ def _links(actor: Actor, links: dict[str, Any]) -> dict[str, list[Any]]:
     """Resolve link references within the organisation; unknown ones are a 400."""
     resolved: dict[str, list[Any]] = {}
     if links.get("systems") is not None:
-        resolved["systems"] = inventory.systems_by_slugs(actor=actor, slugs=links["systems"], field="systems")
+        resolved["systems"] = inventory.systems_by_slugs(
+            actor=actor, slugs=links["systems"], field="systems"
+        )
     if links.get("model_versions") is not None:
         refs = [(r["system"], r["version"]) for r in links["model_versions"]]
-        resolved["model_versions"] = inventory.model_versions_by_refs(actor=actor, refs=refs, field="model_versions")
+        resolved["model_versions"] = inventory.model_versions_by_refs(
+            actor=actor, refs=refs, field="model_versions"
+        )
     if links.get("datasets") is not None:
-        resolved["datasets"] = inventory.datasets_by_slugs(actor=actor, slugs=links["datasets"], field="datasets")
+        resolved["datasets"] = inventory.datasets_by_slugs(
+            actor=actor, slugs=links["datasets"], field="datasets"
+        )
     if links.get("subcategories") is not None:
-        resolved["subcategories"] = subcategories_by_ids(ids=links["subcategories"], field="subcategories")
+        resolved["subcategories"] = subcategories_by_ids(
+            ids=links["subcategories"], field="subcategories"
+        )
     return resolved
 
 
@@ -65,8 +73,14 @@ def _set_links(risk: Risk, resolved: dict[str, list[Any]]) -> dict[str, Any]:
 
 @transaction.atomic
 def risk_create(
-    *, actor: Actor, title: str, statement: str, category: str, source: str = "manual",
-    owner: str | None = None, **links: Any,
+    *,
+    actor: Actor,
+    title: str,
+    statement: str,
+    category: str,
+    source: str = "manual",
+    owner: str | None = None,
+    **links: Any,
 ) -> Risk:
     """Record a new risk as proposed, with the next reference code of the organisation."""
     # Lock the organisation so two creations never take the same number.
@@ -74,45 +88,73 @@ def risk_create(
     resolved = _links(actor, links)
     owner_row = (
         member_by_username(organization_id=actor.organization_id, username=owner, field="owner")
-        if owner else None
+        if owner
+        else None
     )
     top = Risk.objects.filter(organization_id=actor.organization_id).aggregate(n=Max("number"))["n"]
     risk = Risk(
-        organization_id=actor.organization_id, number=(top or 0) + 1, title=title,
-        statement=statement, category=category, source=source, owner=owner_row,
+        organization_id=actor.organization_id,
+        number=(top or 0) + 1,
+        title=title,
+        statement=statement,
+        category=category,
+        source=source,
+        owner=owner_row,
     )
     risk.full_clean()
     risk.save()
     changes = {
         name: {"before": None, "after": value}
-        for name, value in {"reference": risk.reference, "title": title, "statement": statement,
-                            "category": category, "source": source, "status": risk.status,
-                            "owner": owner}.items()
+        for name, value in {
+            "reference": risk.reference,
+            "title": title,
+            "statement": statement,
+            "category": category,
+            "source": source,
+            "status": risk.status,
+            "owner": owner,
+        }.items()
     }
     changes |= _set_links(risk, resolved)
-    audit_append(actor=actor, action="risk.create", object_type="risk", object_id=risk.pk, changes=changes)
+    audit_append(
+        actor=actor, action="risk.create", object_type="risk", object_id=risk.pk, changes=changes
+    )
     return risk
 
 
 @transaction.atomic
-def risk_update(*, actor: Actor, risk: Risk, owner: str | None = None, clear_owner: bool = False,
-                **fields: Any) -> Risk:
+def risk_update(
+    *, actor: Actor, risk: Risk, owner: str | None = None, clear_owner: bool = False, **fields: Any
+) -> Risk:
     """Change a risk's text, category, owner or links (not its status)."""
-    links = {k: fields.pop(k) for k in ("systems", "model_versions", "datasets", "subcategories") if k in fields}
+    links: dict[str, Any] = {
+        k: fields.pop(k)
+        for k in ("systems", "model_versions", "datasets", "subcategories")
+        if k in fields
+    }
     resolved = _links(actor, links)
     changes = assign(risk, {k: v for k, v in fields.items() if k in FIELDS})
     if owner is not None or clear_owner:
         before = risk.owner.user.get_username() if risk.owner else None
         if before != owner:
             risk.owner = (
-                member_by_username(organization_id=actor.organization_id, username=owner, field="owner")
-                if owner else None
+                member_by_username(
+                    organization_id=actor.organization_id, username=owner, field="owner"
+                )
+                if owner
+                else None
             )
             changes["owner"] = {"before": before, "after": owner}
     save_changed(risk, changes)
     changes |= _set_links(risk, resolved)
     if changes:
-        audit_append(actor=actor, action="risk.update", object_type="risk", object_id=risk.pk, changes=changes)
+        audit_append(
+            actor=actor,
+            action="risk.update",
+            object_type="risk",
+            object_id=risk.pk,
+            changes=changes,
+        )
     return risk
 
 
@@ -121,7 +163,8 @@ def risk_transition(*, actor: Actor, risk: Risk, status: str) -> Risk:
     """Move a risk along proposed → open → treating → closed (and back to open)."""
     if status in RESERVED:
         raise RiskTransitionReservedError(
-            f"status: {status!r} is set by the acceptance workflow", extra={"fields": {"status": [status]}}
+            f"status: {status!r} is set by the acceptance workflow",
+            extra={"fields": {"status": [status]}},
         )
     if status not in TRANSITIONS[risk.status]:
         raise RiskTransitionInvalidError(
@@ -130,5 +173,11 @@ def risk_transition(*, actor: Actor, risk: Risk, status: str) -> Risk:
         )
     changes = assign(risk, {"status": status})
     save_changed(risk, changes)
-    audit_append(actor=actor, action="risk.transition", object_type="risk", object_id=risk.pk, changes=changes)
+    audit_append(
+        actor=actor,
+        action="risk.transition",
+        object_type="risk",
+        object_id=risk.pk,
+        changes=changes,
+    )
     return risk

@@ -17,103 +17,215 @@ from riskreg.risks import services as risks
 from riskreg.risks.models import Risk
 
 PASSWORD = "riskreg-demo"
-USERS = {"admin": Role.ADMIN, "officer": Role.COMPLIANCE_OFFICER,
-         "engineer": Role.ENGINEER, "auditor": Role.AUDITOR}
+USERS = {
+    "admin": Role.ADMIN,
+    "officer": Role.COMPLIANCE_OFFICER,
+    "engineer": Role.ENGINEER,
+    "auditor": Role.AUDITOR,
+}
 
 DATASETS: list[dict[str, Any]] = [
-    {"slug": "credit-applications-2024", "name": "Credit applications 2024", "version": "2024.12",
-     "source": "Core banking loan origination exports", "licence": "internal",
-     "collection_start": date(2024, 1, 1), "collection_end": date(2024, 12, 31),
-     "contains_personal_data": True, "intended_use": "Training and validating credit scoring.",
-     "known_limitations": "Applicants under 21 are rare; self-employed income is self-reported."},
-    {"slug": "credit-holdout-2025", "name": "Credit hold-out 2025 Q1", "version": "2025.03",
-     "source": "Loan origination exports, held out from training", "licence": "internal",
-     "collection_start": date(2025, 1, 1), "collection_end": date(2025, 3, 31),
-     "contains_personal_data": True, "intended_use": "Evaluation only."},
-    {"slug": "shelf-images", "name": "Retail shelf images", "version": "3",
-     "source": "Store cameras, consented sites", "licence": "internal",
-     "contains_personal_data": False, "intended_use": "Training the shelf product classifier.",
-     "known_limitations": "Few night-time images; two store layouts dominate."},
-    {"slug": "support-transcripts", "name": "Support chat transcripts", "version": "2025-06",
-     "source": "Customer support tool, pseudonymised", "licence": "internal",
-     "contains_personal_data": True, "intended_use": "Retrieval corpus and evaluation prompts."},
+    {
+        "slug": "credit-applications-2024",
+        "name": "Credit applications 2024",
+        "version": "2024.12",
+        "source": "Core banking loan origination exports",
+        "licence": "internal",
+        "collection_start": date(2024, 1, 1),
+        "collection_end": date(2024, 12, 31),
+        "contains_personal_data": True,
+        "intended_use": "Training and validating credit scoring.",
+        "known_limitations": "Applicants under 21 are rare; self-employed income is self-reported.",
+    },
+    {
+        "slug": "credit-holdout-2025",
+        "name": "Credit hold-out 2025 Q1",
+        "version": "2025.03",
+        "source": "Loan origination exports, held out from training",
+        "licence": "internal",
+        "collection_start": date(2025, 1, 1),
+        "collection_end": date(2025, 3, 31),
+        "contains_personal_data": True,
+        "intended_use": "Evaluation only.",
+    },
+    {
+        "slug": "shelf-images",
+        "name": "Retail shelf images",
+        "version": "3",
+        "source": "Store cameras, consented sites",
+        "licence": "internal",
+        "contains_personal_data": False,
+        "intended_use": "Training the shelf product classifier.",
+        "known_limitations": "Few night-time images; two store layouts dominate.",
+    },
+    {
+        "slug": "support-transcripts",
+        "name": "Support chat transcripts",
+        "version": "2025-06",
+        "source": "Customer support tool, pseudonymised",
+        "licence": "internal",
+        "contains_personal_data": True,
+        "intended_use": "Retrieval corpus and evaluation prompts.",
+    },
 ]
 
 SYSTEMS: list[dict[str, Any]] = [
-    {"slug": "credit-scoring", "name": "Retail credit scoring", "owner": "engineer",
-     "description": "Gradient-boosted model scoring consumer loan applications.",
-     "intended_purpose": "Rank applications for manual credit review; never auto-decline.",
-     "business_unit": "Retail lending", "lifecycle_stage": "operation",
-     "deployment_context": "cloud", "risk_tier": "high"},
-    {"slug": "shelf-vision", "name": "Shelf product classifier", "owner": "engineer",
-     "description": "Image classifier recognising products on store shelves.",
-     "intended_purpose": "Stock-level alerts for store staff.", "business_unit": "Stores",
-     "lifecycle_stage": "deployment", "deployment_context": "edge", "risk_tier": "limited"},
-    {"slug": "support-assistant", "name": "Customer support assistant", "owner": "officer",
-     "description": "Generative assistant drafting answers to customer questions.",
-     "intended_purpose": "Draft replies that an agent reviews before sending.",
-     "business_unit": "Customer service", "lifecycle_stage": "validation",
-     "deployment_context": "cloud", "risk_tier": "limited", "is_generative": True,
-     "supplier": "Hosted LLM provider", "base_model": "open-weights 8B instruct model"},
+    {
+        "slug": "credit-scoring",
+        "name": "Retail credit scoring",
+        "owner": "engineer",
+        "description": "Gradient-boosted model scoring consumer loan applications.",
+        "intended_purpose": "Rank applications for manual credit review; never auto-decline.",
+        "business_unit": "Retail lending",
+        "lifecycle_stage": "operation",
+        "deployment_context": "cloud",
+        "risk_tier": "high",
+    },
+    {
+        "slug": "shelf-vision",
+        "name": "Shelf product classifier",
+        "owner": "engineer",
+        "description": "Image classifier recognising products on store shelves.",
+        "intended_purpose": "Stock-level alerts for store staff.",
+        "business_unit": "Stores",
+        "lifecycle_stage": "deployment",
+        "deployment_context": "edge",
+        "risk_tier": "limited",
+    },
+    {
+        "slug": "support-assistant",
+        "name": "Customer support assistant",
+        "owner": "officer",
+        "description": "Generative assistant drafting answers to customer questions.",
+        "intended_purpose": "Draft replies that an agent reviews before sending.",
+        "business_unit": "Customer service",
+        "lifecycle_stage": "validation",
+        "deployment_context": "cloud",
+        "risk_tier": "limited",
+        "is_generative": True,
+        "supplier": "Hosted LLM provider",
+        "base_model": "open-weights 8B instruct model",
+    },
 ]
 
 VERSIONS: list[dict[str, Any]] = [
-    {"system": "credit-scoring", "version": "4.2.0", "status": "production",
-     "framework": "scikit-learn", "training_datasets": ["credit-applications-2024"]},
-    {"system": "credit-scoring", "version": "4.3.0", "status": "staging",
-     "framework": "scikit-learn", "training_datasets": ["credit-applications-2024"],
-     "parent": "4.2.0"},
-    {"system": "shelf-vision", "version": "2.0", "status": "production", "framework": "pytorch",
-     "training_datasets": ["shelf-images"]},
-    {"system": "shelf-vision", "version": "2.0-int8", "status": "production", "framework": "onnx",
-     "training_datasets": ["shelf-images"], "parent": "2.0"},
-    {"system": "support-assistant", "version": "0.9", "status": "staging",
-     "framework": "hosted-llm", "training_datasets": ["support-transcripts"]},
+    {
+        "system": "credit-scoring",
+        "version": "4.2.0",
+        "status": "production",
+        "framework": "scikit-learn",
+        "training_datasets": ["credit-applications-2024"],
+    },
+    {
+        "system": "credit-scoring",
+        "version": "4.3.0",
+        "status": "staging",
+        "framework": "scikit-learn",
+        "training_datasets": ["credit-applications-2024"],
+        "parent": "4.2.0",
+    },
+    {
+        "system": "shelf-vision",
+        "version": "2.0",
+        "status": "production",
+        "framework": "pytorch",
+        "training_datasets": ["shelf-images"],
+    },
+    {
+        "system": "shelf-vision",
+        "version": "2.0-int8",
+        "status": "production",
+        "framework": "onnx",
+        "training_datasets": ["shelf-images"],
+        "parent": "2.0",
+    },
+    {
+        "system": "support-assistant",
+        "version": "0.9",
+        "status": "staging",
+        "framework": "hosted-llm",
+        "training_datasets": ["support-transcripts"],
+    },
 ]
 
 RISKS: list[dict[str, Any]] = [
-    {"title": "Unequal approval rates across age groups",
-     "statement": "Applicants under 25 may be ranked lower than equally creditworthy older applicants.",
-     "category": "fairness", "owner": "officer", "systems": ["credit-scoring"],
-     "datasets": ["credit-applications-2024"], "subcategories": ["MEASURE 2.11", "MAP 2.3"],
-     "status": "treating"},
-    {"title": "Accuracy loss in the quantised edge build",
-     "statement": "The int8 build may misclassify more products under poor lighting than the float model.",
-     "category": "validity_reliability", "owner": "engineer", "systems": ["shelf-vision"],
-     "model_versions": [{"system": "shelf-vision", "version": "2.0-int8"}],
-     "subcategories": ["MEASURE 2.5"], "source": "assessment", "status": "proposed"},
-    {"title": "Invented policy details in drafted replies",
-     "statement": "The assistant may state refund terms that do not exist, and an agent may send them.",
-     "category": "validity_reliability", "owner": "officer", "systems": ["support-assistant"],
-     "subcategories": ["MEASURE 2.5", "MANAGE 2.2"], "status": "open"},
-    {"title": "Personal data echoed from transcripts",
-     "statement": "Retrieved transcripts may leak another customer's details into a reply.",
-     "category": "privacy", "owner": "officer", "systems": ["support-assistant"],
-     "datasets": ["support-transcripts"], "subcategories": ["MEASURE 2.10"], "status": "open"},
+    {
+        "title": "Unequal approval rates across age groups",
+        "statement": "Applicants under 25 may be ranked lower than equally creditworthy "
+        "older applicants.",
+        "category": "fairness",
+        "owner": "officer",
+        "systems": ["credit-scoring"],
+        "datasets": ["credit-applications-2024"],
+        "subcategories": ["MEASURE 2.11", "MAP 2.3"],
+        "status": "treating",
+    },
+    {
+        "title": "Accuracy loss in the quantised edge build",
+        "statement": "The int8 build may misclassify more products under poor lighting "
+        "than the float model.",
+        "category": "validity_reliability",
+        "owner": "engineer",
+        "systems": ["shelf-vision"],
+        "model_versions": [{"system": "shelf-vision", "version": "2.0-int8"}],
+        "subcategories": ["MEASURE 2.5"],
+        "source": "assessment",
+        "status": "proposed",
+    },
+    {
+        "title": "Invented policy details in drafted replies",
+        "statement": "The assistant may state refund terms that do not exist, and an "
+        "agent may send them.",
+        "category": "validity_reliability",
+        "owner": "officer",
+        "systems": ["support-assistant"],
+        "subcategories": ["MEASURE 2.5", "MANAGE 2.2"],
+        "status": "open",
+    },
+    {
+        "title": "Personal data echoed from transcripts",
+        "statement": "Retrieved transcripts may leak another customer's details into a reply.",
+        "category": "privacy",
+        "owner": "officer",
+        "systems": ["support-assistant"],
+        "datasets": ["support-transcripts"],
+        "subcategories": ["MEASURE 2.10"],
+        "status": "open",
+    },
 ]
 PATHS = {"open": ["open"], "treating": ["open", "treating"], "proposed": []}
 
 
 def _org(slug: str, name: str) -> Organization:
-    return Organization.objects.filter(slug=slug).first() or orgs.organization_create(name=name, slug=slug)
+    return Organization.objects.filter(slug=slug).first() or orgs.organization_create(
+        name=name, slug=slug
+    )
 
 
 def _members(actor: Actor, roles: dict[str, Role]) -> None:
     for username, role in roles.items():
-        if not Membership.objects.filter(organization_id=actor.organization_id, user__username=username).exists():
+        if not Membership.objects.filter(
+            organization_id=actor.organization_id, user__username=username
+        ).exists():
             orgs.membership_add(actor=actor, username=username, role=role, password=PASSWORD)
 
 
 def _inventory(actor: Actor) -> None:
     for d in DATASETS:
-        if not Dataset.objects.filter(organization_id=actor.organization_id, slug=d["slug"]).exists():
+        if not Dataset.objects.filter(
+            organization_id=actor.organization_id, slug=d["slug"]
+        ).exists():
             inventory.dataset_create(actor=actor, **d)
     for s in SYSTEMS:
-        if not AISystem.objects.filter(organization_id=actor.organization_id, slug=s["slug"]).exists():
+        if not AISystem.objects.filter(
+            organization_id=actor.organization_id, slug=s["slug"]
+        ).exists():
             inventory.system_create(actor=actor, **s)
     for v in VERSIONS:
         fields = dict(v)
-        system = AISystem.objects.get(organization_id=actor.organization_id, slug=fields.pop("system"))
+        system = AISystem.objects.get(
+            organization_id=actor.organization_id, slug=fields.pop("system")
+        )
         if not ModelVersion.objects.filter(system=system, version=v["version"]).exists():
             inventory.model_version_create(actor=actor, system=system, **fields)
 
@@ -132,8 +244,13 @@ def _risks(actor: Actor) -> None:
 def _service_account(actor: Actor) -> None:
     if not ServiceAccount.objects.filter(organization_id=actor.organization_id, slug="ci").exists():
         system = AISystem.objects.get(organization_id=actor.organization_id, slug="credit-scoring")
-        orgs.service_account_create(actor=actor, name="CI pipeline (credit scoring)", slug="ci",
-                                    role=Role.ENGINEER, system_ids=[system.pk])
+        orgs.service_account_create(
+            actor=actor,
+            name="CI pipeline (credit scoring)",
+            slug="ci",
+            role=Role.ENGINEER,
+            system_ids=[system.pk],
+        )
 
 
 def seed_demo() -> None:
@@ -150,7 +267,11 @@ def seed_demo() -> None:
     _members(other_actor, USERS)
     if not AISystem.objects.filter(organization=other, slug="triage-assistant").exists():
         inventory.system_create(
-            actor=other_actor, slug="triage-assistant", name="Patient triage assistant",
+            actor=other_actor,
+            slug="triage-assistant",
+            name="Patient triage assistant",
             description="Suggests urgency levels for incoming patient messages.",
-            lifecycle_stage="design", risk_tier="high", owner="engineer",
+            lifecycle_stage="design",
+            risk_tier="high",
+            owner="engineer",
         )

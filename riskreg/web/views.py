@@ -1,26 +1,175 @@
-"""Server-rendered pages; the same selectors as the API, no logic in templates."""
+"""Server-rendered pages; the same selectors as the API, no logic in templates.
 
+Every page goes through `page(action)`: a signed-in user, a current organisation
+(else the no-organisation page) and a role allowed to do `action` by the same
+matrix as the API (else 403). A foreign or missing object answers 404.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from itertools import groupby
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from controls.selectors import subcategory_list
+from riskreg.audit import selectors as audit
 from riskreg.inventory import selectors as inventory
+from riskreg.lib.errors import NotFoundError
+from riskreg.organisations.actor import Actor
 from riskreg.organisations.middleware import SESSION_KEY
+from riskreg.organisations.roles import allows
 from riskreg.organisations.selectors import actor_for_membership, membership_list
 from riskreg.risks import selectors as risks
+from riskreg.risks.models import RiskStatus
+
+PageView = Callable[..., HttpResponse]
+
+# (url name, label, action the role needs): the nav shows only what the role may open.
+NAV = [
+    ("dashboard", "Dashboard", "system.read"),
+    ("system-list", "AI systems", "system.read"),
+    ("dataset-list", "Datasets", "dataset.read"),
+    ("risk-list", "Risk register", "risk.read"),
+    ("catalog", "AI RMF catalog", "catalog.read"),
+    ("audit", "Audit trail", "audit.read"),
+]
+PER_PAGE = 25
+AUDIT_PER_PAGE = 50
 
 
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
-    if not membership:
-        return render(request, "web/no_organisation.html", status=403)
-    actor = actor_for_membership(membership)
-    counts = risks.risk_counts_by_system(actor=actor)
-    systems = [(s, counts.get(s.pk, 0)) for s in inventory.system_list(actor=actor)]
-    return render(request, "web/dashboard.html", {"systems": systems})
+def _render(
+    request: HttpRequest, actor: Actor, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render a page with the navigation the actor's role may open."""
+    here = request.resolver_match.url_name if request.resolver_match else None
+    nav = [
+        {"url": reverse(name), "label": label, "current": name == here}
+        for name, label, action in NAV
+        if allows(actor.role, action)
+    ]
+    return render(request, template, {**context, "nav": nav}, status=status)
+
+
+def page(action: str) -> Callable[[PageView], PageView]:
+    """Login, a current organisation and `action` allowed; the view gets the actor."""
+
+    def decorate(view: PageView) -> PageView:
+        @wraps(view)
+        @login_required
+        @require_safe
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = request.membership  # type: ignore[attr-defined]
+            if not membership:
+                return render(request, "web/no_organisation.html", status=403)
+            actor = actor_for_membership(membership)
+            if not allows(actor.role, action):
+                return _render(request, actor, "403.html", {}, status=403)
+            try:
+                return view(request, actor, *args, **kwargs)
+            except NotFoundError as exc:
+                # The page twin of the API's exception handler: same 404, same message.
+                return _render(request, actor, "404.html", {"message": exc.message}, status=404)
+
+        return wrapper
+
+    return decorate
+
+
+def _page_of(request: HttpRequest, rows: QuerySet[Any], per_page: int = PER_PAGE) -> Page:
+    return Paginator(rows, per_page).get_page(request.GET.get("page"))
+
+
+@page("system.read")
+def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
+    counts = risks.risk_status_counts_by_system(actor=actor)
+    rows = []
+    for system in inventory.system_list(actor=actor):
+        by_status = counts.get(system.pk, {})
+        rows.append(
+            {
+                "system": system,
+                "proposed": by_status.get(RiskStatus.PROPOSED, 0),
+                "open": by_status.get(RiskStatus.OPEN, 0),
+                "treating": by_status.get(RiskStatus.TREATING, 0),
+                "total": sum(by_status.values()),
+            }
+        )
+    return _render(request, actor, "web/dashboard.html", {"rows": rows})
+
+
+@page("system.read")
+def system_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    systems = _page_of(request, inventory.system_list(actor=actor))
+    return _render(request, actor, "web/system_list.html", {"page": systems})
+
+
+@page("system.read")
+def system_detail(request: HttpRequest, actor: Actor, slug: str) -> HttpResponse:
+    system = inventory.system_get(actor=actor, slug=slug)
+    context = {
+        "system": system,
+        "versions": inventory.model_version_list(actor=actor, system=system),
+        "risks": risks.risk_list(actor=actor, system=system.slug),
+    }
+    return _render(request, actor, "web/system_detail.html", context)
+
+
+@page("dataset.read")
+def dataset_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    datasets = _page_of(request, inventory.dataset_list(actor=actor))
+    return _render(request, actor, "web/dataset_list.html", {"page": datasets})
+
+
+@page("dataset.read")
+def dataset_detail(request: HttpRequest, actor: Actor, slug: str) -> HttpResponse:
+    dataset = inventory.dataset_get(actor=actor, slug=slug)
+    context = {
+        "dataset": dataset,
+        "versions": inventory.dataset_model_versions(actor=actor, dataset=dataset),
+        "risks": risks.risk_list_by_dataset(actor=actor, dataset_id=dataset.pk),
+    }
+    return _render(request, actor, "web/dataset_detail.html", context)
+
+
+@page("risk.read")
+def risk_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    status = request.GET.get("status", "")
+    if status not in RiskStatus.values:
+        status = ""
+    context = {
+        "page": _page_of(request, risks.risk_list(actor=actor, status=status or None)),
+        "status": status,
+        "statuses": RiskStatus.choices,
+    }
+    return _render(request, actor, "web/risk_list.html", context)
+
+
+@page("catalog.read")
+def catalog(request: HttpRequest, actor: Actor) -> HttpResponse:
+    rows = subcategory_list()
+    functions = [
+        (function, list(subcategories))
+        for function, subcategories in groupby(rows, key=lambda s: s.category.function)
+    ]
+    return _render(request, actor, "web/catalog.html", {"functions": functions})
+
+
+@page("audit.read")
+def audit_trail(request: HttpRequest, actor: Actor) -> HttpResponse:
+    org = actor.organization_id
+    context = {
+        "head": audit.audit_head(organization_id=org),
+        "page": _page_of(request, audit.audit_event_latest(organization_id=org), AUDIT_PER_PAGE),
+    }
+    return _render(request, actor, "web/audit.html", context)
 
 
 @login_required
@@ -30,5 +179,6 @@ def organisation_switch(request: HttpRequest) -> HttpResponse:
     for membership in membership_list(user=request.user):
         if membership.organization.slug == wanted:
             request.session[SESSION_KEY] = membership.organization_id
+            messages.success(request, f"You are now working in {membership.organization.name}.")
             break
     return HttpResponseRedirect(reverse("dashboard"))

@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--organisation", help="slug of one organisation (default: all)")
-        parser.add_argument("--expect-head", help="hash the chain must end at (needs --organisation)")
+        parser.add_argument(
+            "--expect-head", help="hash the chain must end at (needs --organisation)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         slug, expect = options["organisation"], options["expect_head"]

@@ -36,7 +36,10 @@ class Command(BaseCommand):
             if account is None:
                 raise CommandError(f"no service account {options['service_account']!r}")
         _, key = token_create(
-            actor=actor, name=options["name"], membership=membership,
-            service_account=account, days=options["days"],
+            actor=actor,
+            name=options["name"],
+            membership=membership,
+            service_account=account,
+            days=options["days"],
         )
         self.stdout.write(key)

@@ -12,4 +12,6 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         catalog_load()
         seed_demo()
-        self.stdout.write("demo organisation ready; logins (password %r): %s" % (PASSWORD, ", ".join(USERS)))
+        self.stdout.write(
+            "demo organisation ready; logins (password {!r}): {}".format(PASSWORD, ", ".join(USERS))
+        )

@@ -1,0 +1,136 @@
+"""The world the API tests run in: a few records in acme, more in globex.
+
+globex has more risks than acme, so a globex reference such as RSK-005 exists only there,
+and its slugs and names appear nowhere in acme: any of them in an answer to an acme
+caller is a leak.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from controls.models import Category, Function, Scope, Subcategory
+from riskreg.inventory import services as inventory
+from riskreg.risks import services as risks
+from tests.conftest import Tenant
+
+SUBCATEGORY = "MEASURE 2.11"
+
+
+@dataclass(frozen=True)
+class World:
+    acme: Tenant
+    globex: Tenant
+    own: dict[str, str]  # kind of object -> its acme value, as URLs name it
+    foreign: dict[str, str]  # kind -> a globex value that does not exist in acme
+    missing: dict[str, str]  # kind -> a value that exists nowhere
+    foreign_markers: tuple[str, ...]  # globex text that must never reach an acme caller
+
+
+def _catalog_row() -> None:
+    """One subcategory, enough for risks to cite (the full catalog costs 0.1 s a test)."""
+    function = Function.objects.create(
+        id="MEASURE", code="MS", title="Measure", summary="Measure.", position=2
+    )
+    category = Category.objects.create(
+        id="MEASURE 2", function=function, summary="Evaluated.", page=30, position=0
+    )
+    Subcategory.objects.create(
+        id=SUBCATEGORY,
+        category=category,
+        outcome="Fairness and bias are evaluated.",
+        page=32,
+        scope=Scope.SYSTEM,
+        position=0,
+    )
+
+
+def _acme_records(acme: Tenant) -> None:
+    actor = acme.actor
+    inventory.dataset_create(
+        actor=actor,
+        slug="loans-2023",
+        name="Loan applications 2023",
+        collection_start=date(2023, 1, 1),
+        collection_end=date(2023, 12, 31),
+    )
+    system = inventory.system_create(
+        actor=actor, slug="credit-scoring", name="Credit scoring", owner="engineer"
+    )
+    inventory.model_version_create(
+        actor=actor, system=system, version="1.0", training_datasets=["loans-2023"]
+    )
+    risks.risk_create(
+        actor=actor,
+        title="Proxy discrimination in credit scores",
+        statement="Postcode acts as a proxy for ethnicity.",
+        category="fairness",
+        systems=["credit-scoring"],
+    )
+    second = risks.risk_create(
+        actor=actor,
+        title="Stale training data",
+        statement="Applicants changed since 2023.",
+        category="validity_reliability",
+    )
+    risks.risk_transition(actor=actor, risk=second, status="open")
+
+
+def _globex_records(globex: Tenant) -> None:
+    actor = globex.actor
+    inventory.dataset_create(actor=actor, slug="passport-photos", name="Passport photo archive")
+    system = inventory.system_create(
+        actor=actor, slug="turnstile", name="Turnstile face matcher", owner="globex-engineer"
+    )
+    inventory.model_version_create(
+        actor=actor, system=system, version="7.3-beta", training_datasets=["passport-photos"]
+    )
+    for n in range(1, 6):
+        risks.risk_create(
+            actor=actor,
+            title=f"Spoofed faces pass the turnstile ({n})",
+            statement="Printed photos fool the matcher.",
+            category="security_resilience",
+            systems=["turnstile"],
+        )
+
+
+@pytest.fixture
+def world(acme: Tenant, globex: Tenant) -> World:
+    _catalog_row()
+    _acme_records(acme)
+    _globex_records(globex)
+    return World(
+        acme=acme,
+        globex=globex,
+        own={
+            "system": "credit-scoring",
+            "model_version": "1.0",
+            "dataset": "loans-2023",
+            "risk": "RSK-001",
+        },
+        foreign={
+            "system": "turnstile",
+            "model_version": "7.3-beta",
+            "dataset": "passport-photos",
+            "risk": "RSK-005",
+        },
+        missing={
+            "system": "no-such-system",
+            "model_version": "9.9.9",
+            "dataset": "no-such-dataset",
+            "risk": "RSK-099",
+        },
+        foreign_markers=(
+            "globex",
+            "Globex",
+            "turnstile",
+            "Turnstile face matcher",
+            "7.3-beta",
+            "passport-photos",
+            "Passport photo archive",
+            "Spoofed faces",
+            "Printed photos",
+        ),
+    )

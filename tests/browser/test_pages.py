@@ -1,0 +1,140 @@
+"""Each persona signs in, switches organisation and opens the pages its role allows."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from riskreg.audit.selectors import audit_head
+from riskreg.organisations.roles import allows
+from riskreg.organisations.selectors import organization_get
+from riskreg.web.demo import USERS
+from tests.browser.conftest import PERSONAS, Console, DemoSite, screenshot
+
+pytestmark = pytest.mark.browser
+
+# (path, what the page's h1 says, screenshot name)
+PAGES = [
+    ("/", "Dashboard", "dashboard"),
+    ("/systems/", "AI systems", "systems"),
+    ("/systems/credit-scoring/", "Retail credit scoring", "system-detail"),
+    ("/datasets/", "Datasets", "datasets"),
+    ("/datasets/credit-applications-2024/", "Credit applications 2024", "dataset-detail"),
+    ("/risks/", "Risk register", "risks"),
+    ("/catalog/", "AI RMF 1.0 catalog", "catalog"),
+]
+
+
+def switch_to(page: Page, organisation: str) -> None:
+    page.get_by_label("Organisation").select_option(label=re.compile(organisation))
+    page.get_by_role("button", name="Switch").click()
+
+
+@pytest.mark.parametrize("username", PERSONAS)
+def test_persona_opens_every_page_its_role_allows(
+    sign_in: Callable[[str], Page], demo_site: DemoSite, console: Console, username: str
+) -> None:
+    page = sign_in(username)
+    for path, heading, name in PAGES:
+        response = page.goto(f"{demo_site.url}{path}")
+        assert response is not None
+        assert response.status == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        screenshot(page, f"{username}-{name}")
+    may_audit = allows(USERS[username], "audit.read")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Audit trail")).to_have_count(1 if may_audit else 0)
+    console.expect_status(403)
+    response = page.goto(f"{demo_site.url}/audit/")
+    assert response is not None
+    assert response.status == (200 if may_audit else 403)
+    screenshot(page, f"{username}-audit")
+
+
+@pytest.mark.parametrize("username", PERSONAS)
+def test_persona_switches_organisation_and_back(
+    sign_in: Callable[[str], Page], username: str
+) -> None:
+    page = sign_in(username)
+    systems = page.get_by_role("table")
+    expect(systems).to_contain_text("Retail credit scoring")
+    switch_to(page, "Northwind Health")
+    expect(page.get_by_role("status")).to_contain_text("now working in Northwind Health")
+    expect(systems).to_contain_text("Patient triage assistant")
+    expect(systems).not_to_contain_text("Retail credit scoring")
+    screenshot(page, f"{username}-dashboard-northwind")
+    switch_to(page, "Demo Bank")
+    expect(systems).to_contain_text("Retail credit scoring")
+    expect(systems).not_to_contain_text("Patient triage assistant")
+
+
+def test_engineer_cannot_open_the_audit_trail(
+    sign_in: Callable[[str], Page], demo_site: DemoSite, console: Console
+) -> None:
+    page = sign_in("engineer")
+    console.expect_status(403)
+    response = page.goto(f"{demo_site.url}/audit/")
+    assert response is not None
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    expect(page.get_by_text("Head hash")).to_have_count(0)
+
+
+@pytest.mark.parametrize("username", ["admin", "officer", "auditor"])
+def test_persona_sees_the_chain_head_on_the_audit_trail(
+    sign_in: Callable[[str], Page], demo_site: DemoSite, username: str
+) -> None:
+    def head() -> dict[str, object]:
+        org = organization_get(slug="demo")
+        assert org is not None
+        return audit_head(organization_id=org.pk)
+
+    page = sign_in(username)
+    page.get_by_role("link", name="Audit trail").click()
+    expected = demo_site.read(head)
+    expect(page.locator("#head-hash")).to_have_text(str(expected["hash"]))
+    expect(page.locator("#head-seq")).to_have_text(str(expected["seq"]))
+    first_row = page.get_by_role("table").locator("tbody tr").first
+    expect(first_row.get_by_role("rowheader")).to_have_text(str(expected["seq"]))
+
+
+def test_engineer_gets_404_for_a_foreign_system(
+    sign_in: Callable[[str], Page], demo_site: DemoSite, console: Console
+) -> None:
+    page = sign_in("engineer")
+    console.expect_status(404)
+    # triage-assistant belongs to Northwind; the engineer is working in Demo Bank.
+    response = page.goto(f"{demo_site.url}/systems/triage-assistant/")
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
+    switch_to(page, "Northwind Health")
+    for path in ("/systems/credit-scoring/", "/datasets/credit-applications-2024/"):
+        response = page.goto(f"{demo_site.url}{path}")
+        assert response is not None
+        assert response.status == 404, path
+
+
+def test_officer_reads_risk_status_as_words(
+    sign_in: Callable[[str], Page], demo_site: DemoSite
+) -> None:
+    page = sign_in("officer")
+    page.goto(f"{demo_site.url}/risks/")
+    table = page.get_by_role("table")
+    for status in ("Proposed", "Open", "Treating"):
+        expect(table.locator(".status", has_text=status).first).to_be_visible()
+    page.get_by_label("Status").select_option("treating")
+    page.get_by_role("button", name="Filter").click()
+    expect(table.locator("tbody tr")).to_have_count(1)
+    expect(table).to_contain_text("Unequal approval rates across age groups")
+
+
+def test_auditor_finds_72_subcategories_in_four_functions_in_the_catalog(
+    sign_in: Callable[[str], Page], demo_site: DemoSite
+) -> None:
+    page = sign_in("auditor")
+    page.get_by_role("link", name="AI RMF catalog").click()
+    expect(page.get_by_role("heading", level=2)).to_have_count(4)
+    expect(page.locator("table tbody tr")).to_have_count(72)

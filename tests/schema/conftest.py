@@ -1,0 +1,71 @@
+"""Fixtures for the OpenAPI contract tests: seeded objects and one bearer token per role.
+
+The seeded objects have fixed identifiers (see SEED) so that the schema examples the
+tests add to each path parameter name real objects; detail, update and transition
+operations then reach a 2xx and not only 404.
+"""
+
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from controls.services import catalog_load
+from riskreg.inventory import services as inventory
+from riskreg.organisations import services as orgs
+from riskreg.organisations.roles import Role
+from riskreg.risks import services as risks
+from tests.conftest import Tenant
+
+ROLES = list(Role)
+
+# Identifiers of the objects every contract test finds in its organisation.
+SEED = {
+    "system": "seed-system",
+    "version": "v1",
+    "dataset": "seed-dataset",
+    "risk": "RSK-001",
+    "subcategory": "GOVERN 1.1",
+}
+
+# operation id -> role -> statuses seen; filled by the generated tests, read at the end.
+STATUSES: defaultdict[str, defaultdict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
+
+
+@pytest.fixture
+def seeded(acme: Tenant) -> Tenant:
+    """acme with the catalog, a system, a dataset, a model version and a proposed risk."""
+    actor = acme.actor
+    catalog_load()
+    system = inventory.system_create(
+        actor=actor, slug=SEED["system"], name="Seed system", owner="engineer"
+    )
+    inventory.dataset_create(actor=actor, slug=SEED["dataset"], name="Seed dataset")
+    inventory.model_version_create(
+        actor=actor, system=system, version=SEED["version"], training_datasets=[SEED["dataset"]]
+    )
+    risk = risks.risk_create(
+        actor=actor,
+        title="Seed risk",
+        statement="The seeded model may drift.",
+        category="validity_reliability",
+        owner="officer",
+        systems=[SEED["system"]],
+        model_versions=[{"system": SEED["system"], "version": SEED["version"]}],
+        datasets=[SEED["dataset"]],
+        subcategories=[SEED["subcategory"]],
+    )
+    assert risk.reference == SEED["risk"]
+    return acme
+
+
+@pytest.fixture
+def bearer(seeded: Tenant) -> dict[str, dict[str, Any]]:
+    """role -> the Authorization header of a fresh token of that acme member."""
+    headers = {}
+    for role in ROLES:
+        _, key = orgs.token_create(
+            actor=seeded.actor, name=f"schema-{role}", membership=seeded.members[role]
+        )
+        headers[role.value] = {"Authorization": f"Bearer {key}"}
+    return headers
