@@ -29,7 +29,8 @@ def compare(
     rounds: int = 15,
 ) -> Result:
     """Median per-call time of ours and reference, alternating rounds so drift hits both."""
-    ours_t, ref_t = [], []
+    ours_t: list[float] = []
+    ref_t: list[float] = []
     for _ in range(rounds):
         for fn, out in ((ours, ours_t), (reference, ref_t)):
             start = time.perf_counter()

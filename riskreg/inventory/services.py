@@ -115,9 +115,10 @@ def model_version_create(
     datasets = selectors.datasets_by_slugs(
         actor=actor, slugs=training_datasets or [], field="training_datasets"
     )
-    parent_row = (
-        selectors.model_version_get(actor=actor, system=system, version=parent) if parent else None
-    )
+    # An unknown parent is bad input naming its field (400), not a missing URL object (404).
+    refs = [(system.slug, parent)] if parent else []
+    parents = selectors.model_versions_by_refs(actor=actor, refs=refs, field="parent")
+    parent_row = parents[0] if parents else None
     mv = ModelVersion(
         organization_id=actor.organization_id,
         system=system,

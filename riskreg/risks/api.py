@@ -112,7 +112,9 @@ class RiskDetailApi(OrgApiView):
     )
     def patch(self, request: Request, reference: str) -> Response:
         risk = selectors.risk_get(actor=self.actor, reference=reference)
-        data = RiskUpdateInputSerializer(data=request.data, partial=True)
+        # Every field is optional already; partial=True would also waive the required
+        # `system` and `version` of each model_versions item (a 500 on a missing one).
+        data = RiskUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         owner = {"owner": fields.pop("owner")} if "owner" in fields else {}

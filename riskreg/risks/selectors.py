@@ -28,7 +28,12 @@ def risk_list(
 def risk_get(*, actor: Actor, reference: str) -> Risk:
     """A risk by its reference code (RSK-001) or number."""
     digits = reference.upper().removeprefix("RSK-")
-    risk = risk_list(actor=actor).filter(number=int(digits)).first() if digits.isdigit() else None
+    # ASCII digits only: "²" passes isdigit() yet int() rejects it (a 500).
+    risk = (
+        risk_list(actor=actor).filter(number=int(digits)).first()
+        if digits.isascii() and digits.isdigit()
+        else None
+    )
     if risk is None:
         raise NotFoundError(f"No risk {reference!r} in your organisation.")
     return risk

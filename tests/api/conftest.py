@@ -7,6 +7,7 @@ caller is a leak.
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -94,6 +95,13 @@ def _globex_records(globex: Tenant) -> None:
             category="security_resilience",
             systems=["turnstile"],
         )
+
+
+@pytest.fixture(autouse=True)
+def _static_files_looked_up_lazily(settings: Any) -> None:
+    """Every test client loads the middleware afresh, and WhiteNoise with finders scans
+    every static file at load (0.3 s a client); autorefresh looks files up on request."""
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @pytest.fixture

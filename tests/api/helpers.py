@@ -122,7 +122,9 @@ def doc_role_matrix() -> dict[str, set[str]]:
         action, cells = row[0], row[1:]
         assert action not in matrix, f"docs/roles.md: action {action} listed twice"
         assert set(cells) <= {"yes", "no"}, f"docs/roles.md: {action}: cells must be yes/no"
-        matrix[action] = {role for role, cell in zip(header[1:], cells, strict=True) if cell == "yes"}
+        matrix[action] = {
+            role for role, cell in zip(header[1:], cells, strict=True) if cell == "yes"
+        }
     return matrix
 
 
@@ -194,8 +196,10 @@ def assert_envelope(response: Any, status: int, code: str) -> dict[str, Any]:
     body = response.json()
     assert set(body) == {"code", "message", "extra"}, body
     assert body["code"] == code, body
-    assert body["code"] in CODES and CODES[body["code"]][0] == status, body
-    assert isinstance(body["message"], str) and body["message"], body
+    assert body["code"] in CODES, body
+    assert CODES[body["code"]][0] == status, body
+    assert isinstance(body["message"], str), body
+    assert body["message"], body
     return body  # type: ignore[no-any-return]
 
 

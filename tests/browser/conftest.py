@@ -12,26 +12,34 @@ Django's `LiveServerThread` itself; the data goes away with the test database.
 - PostgreSQL: every request thread opens its own connection, as the runtime role
   that tests/conftest.py switched to, and sees the committed data.
 
-The seeded users share usernames with the `acme` personas of tests/conftest.py, so
-committed demo data must not meet tests that create those personas: browser tests
-request no `db` fixture (pytest-django already runs database tests first), and the
-hook below moves them to the very end of the session as well.
+Browser tests carry `django_db` (plain, not transactional): pytest-django creates the
+test database only when some collected test asks for it, and without one `seed_demo`
+would write to the development database. Each test then runs inside a transaction
+that is rolled back (no flush); on SQLite the server threads share it, on PostgreSQL
+they do not need it. `demo_site` refuses to seed anything but a test database.
 
-Playwright's sync API keeps an event loop running in the main thread, where Django
-refuses ORM calls; `demo_site.read` runs a read in a thread of its own.
+The seeded users share usernames with the `acme` personas of tests/conftest.py, so
+committed demo data must not meet tests that create those personas: the hook below
+moves browser tests to the very end of the session.
+
+Playwright's sync API keeps an event loop running in the main thread while the browser
+is open. Django then (1) refuses ORM calls there, the per-test transaction included, and
+(2) keeps that thread's connections per async context, so the main thread would open a
+second connection: on SQLite one that cannot see, and locks out, the shared one. So while
+the browser runs, DJANGO_ALLOW_ASYNC_UNSAFE is set (as Playwright's documentation advises
+for Django; browser tests run last) and the thread's own connections are re-installed in
+that context. The server threads never see a running loop.
 """
 
 import re
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from django.contrib.staticfiles.handlers import StaticFilesHandler
-from django.db import connections
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import connection, connections
 from django.test.testcases import LiveServerThread
 from django.test.utils import modify_settings
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
@@ -39,7 +47,6 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from controls.services import catalog_load
 from riskreg.web.demo import PASSWORD, seed_demo
 
-T = TypeVar("T")
 HOST = "127.0.0.1"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -63,32 +70,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DemoSite:
     url: str
     password: str
-    shared: dict[str, BaseDatabaseWrapper] = field(default_factory=dict)
-
-    def read(self, fn: Callable[[], T]) -> T:
-        """Run an ORM read outside Playwright's event loop, on the server's database."""
-
-        def run() -> T:
-            for alias, conn in self.shared.items():
-                connections[alias] = conn
-            try:
-                return fn()
-            finally:
-                if not self.shared:
-                    connections.close_all()
-
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(run).result()
 
 
 @pytest.fixture(scope="session")
 def demo_site(django_db_setup: None, django_db_blocker: Any) -> Iterator[DemoSite]:
     """The demo organisations, committed, served by a live server thread."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = str(connection.settings_dict["NAME"])
+    in_memory = connection.vendor == "sqlite" and connection.is_in_memory_db()
+    assert in_memory or name.startswith("test_"), f"refusing to seed {name}: not a test database"
     with django_db_blocker.unblock():
         catalog_load()
         seed_demo()
@@ -107,24 +101,21 @@ def demo_site(django_db_setup: None, django_db_blocker: Any) -> Iterator[DemoSit
         try:
             if thread.error:
                 raise thread.error
-            yield DemoSite(url=f"http://{HOST}:{thread.port}", password=PASSWORD, shared=shared)
+            yield DemoSite(url=f"http://{HOST}:{thread.port}", password=PASSWORD)
         finally:
             thread.terminate()
             for conn in shared.values():
                 conn.dec_thread_sharing()
 
 
-@pytest.fixture(autouse=True)
-def _database_open_to_the_server(django_db_blocker: Any) -> Iterator[None]:
-    """pytest-django blocks database access outside `db` tests, in every thread."""
-    with django_db_blocker.unblock():
-        yield
-
-
 @pytest.fixture(scope="session")
 def browser(demo_site: DemoSite) -> Iterator[Browser]:
-    # Started after demo_site: the ORM work is done before Playwright's loop runs.
-    with sync_playwright() as playwright:
+    """Chromium for the whole session; the main thread keeps its database connections."""
+    own = list(connections.all())
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        for conn in own:
+            connections[conn.alias] = conn
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()

@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import DemoSite
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 
 def test_visitor_is_sent_to_the_login_page_and_back(page: Page, demo_site: DemoSite) -> None:
@@ -21,12 +21,14 @@ def test_visitor_is_sent_to_the_login_page_and_back(page: Page, demo_site: DemoS
 
 def test_officer_logs_in_with_the_keyboard_alone(page: Page, demo_site: DemoSite) -> None:
     page.goto(f"{demo_site.url}/login/")
-    page.keyboard.press("Tab")
+    expect(page.get_by_label("Username")).to_be_focused()  # autofocus
+    # The tab order from the top: skip link, home link, then the form.
+    page.keyboard.press("Shift+Tab")
+    expect(page.get_by_role("link", name="riskreg")).to_be_focused()
+    page.keyboard.press("Shift+Tab")
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
-    for _ in range(5):
-        if page.evaluate("document.activeElement.id") == "id_username":
-            break
-        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
     expect(page.get_by_label("Username")).to_be_focused()
     page.keyboard.type("officer")
     page.keyboard.press("Tab")
@@ -37,13 +39,21 @@ def test_officer_logs_in_with_the_keyboard_alone(page: Page, demo_site: DemoSite
     expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
 
 
-def test_keyboard_focus_is_visible_on_the_skip_link(page: Page, demo_site: DemoSite) -> None:
-    page.goto(f"{demo_site.url}/login/")
+def test_auditor_skips_to_the_content_with_a_visible_focus(
+    sign_in: Callable[[str], Page], demo_site: DemoSite
+) -> None:
+    page = sign_in("auditor")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport()
-    assert skip.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+    assert skip.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    focused = page.locator("main :focus")
+    expect(focused).to_have_count(1)
+    assert focused.evaluate("el => getComputedStyle(el).outlineStyle") == "solid"
 
 
 def test_wrong_password_is_announced_and_keeps_the_visitor_out(

@@ -105,7 +105,10 @@ def stop(proc: subprocess.Popen[bytes], *, timeout: float = 20) -> bool:
     return False
 
 
-def tail(log: Path, chars: int = 4000) -> str:
+def tail(log: Path | None, chars: int = 4000) -> str:
+    """The end of a process's log, for failure messages."""
+    if log is None:
+        return ""
     try:
         return log.read_text(errors="replace")[-chars:]
     except OSError:
@@ -127,7 +130,7 @@ def wait_for(
         if predicate():
             return
         if alive is not None and alive.poll() is not None:
-            pytest.fail(f"{what}: process exited with {alive.returncode}\n{tail(log) if log else ''}")
+            pytest.fail(f"{what}: process exited with {alive.returncode}\n{tail(log)}")
         if time.monotonic() > deadline:
-            pytest.fail(f"{what}: not within {timeout} s\n{tail(log) if log else ''}")
+            pytest.fail(f"{what}: not within {timeout} s\n{tail(log)}")
         time.sleep(interval)

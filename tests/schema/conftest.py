@@ -6,7 +6,6 @@ operations then reach a 2xx and not only 404.
 """
 
 from collections import defaultdict
-from typing import Any
 
 import pytest
 
@@ -16,8 +15,6 @@ from riskreg.organisations import services as orgs
 from riskreg.organisations.roles import Role
 from riskreg.risks import services as risks
 from tests.conftest import Tenant
-
-ROLES = list(Role)
 
 # Identifiers of the objects every contract test finds in its organisation.
 SEED = {
@@ -60,10 +57,10 @@ def seeded(acme: Tenant) -> Tenant:
 
 
 @pytest.fixture
-def bearer(seeded: Tenant) -> dict[str, dict[str, Any]]:
+def bearer(seeded: Tenant) -> dict[str, dict[str, str]]:
     """role -> the Authorization header of a fresh token of that acme member."""
     headers = {}
-    for role in ROLES:
+    for role in Role:
         _, key = orgs.token_create(
             actor=seeded.actor, name=f"schema-{role}", membership=seeded.members[role]
         )

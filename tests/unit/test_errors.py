@@ -21,7 +21,7 @@ def test_every_application_error_uses_a_registered_code():
 
 
 def test_an_unregistered_code_is_refused_when_the_class_is_defined():
-    with pytest.raises(TypeError, match="not in riskreg.lib.errors.CODES"):
+    with pytest.raises(TypeError, match=r"not in riskreg\.lib\.errors\.CODES"):
 
         class MadeUpError(ApplicationError):
             code = "made_up"

@@ -1,0 +1,412 @@
+"""Bad input is a 4xx envelope naming the field, never a 500, and never writes anything.
+
+The write endpoints come from the URL configuration: one without bad-input cases in
+FIELD_CASES fails test_every_write_endpoint_has_bad_input_cases. Every case is sent by the
+admin, who may perform every write, so what refuses it is the input and not the role.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from riskreg.organisations import services as orgs
+from riskreg.organisations.models import ApiToken
+from riskreg.organisations.roles import Role
+from tests.api.conftest import World
+from tests.api.helpers import (
+    Operation,
+    api_operations,
+    assert_envelope,
+    assert_nothing_written,
+    db_snapshot,
+    names_field,
+)
+
+OPERATIONS = api_operations()
+WRITES = [op for op in OPERATIONS if op.is_write]
+NUL = "nul\x00byte"
+
+# URL kwargs of each write endpoint, all naming acme objects of the world fixture.
+OWN_URL = {
+    "slug": "credit-scoring",
+    "version": "1.0",
+    "reference": "RSK-001",
+}
+DATASET_URL = {"slug": "loans-2023"}
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad body: the status and code it must get, and the field the answer names."""
+
+    name: str
+    body: Any
+    field: str
+    status: int = 400
+    code: str = "validation_error"
+
+
+def refused_reference(name: str, body: dict[str, Any], field: str) -> Case:
+    return Case(name, body, field, 400, "foreign_reference")
+
+
+def without(body: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in body.items() if k != key}
+
+
+SYSTEM = {"name": "Loan approval", "slug": "loan-approval"}
+MODEL_VERSION = {"version": "2.0"}
+DATASET = {"name": "Applicants 2024", "slug": "applicants-2024"}
+RISK = {
+    "title": "Drift after retraining",
+    "statement": "Scores shift after each retraining.",
+    "category": "validity_reliability",
+}
+
+FIELD_CASES: dict[tuple[str, str], list[Case]] = {
+    ("POST", "/api/v1/systems/"): [
+        Case("missing name", without(SYSTEM, "name"), "name"),
+        Case("missing slug", without(SYSTEM, "slug"), "slug"),
+        Case("name is an object", {**SYSTEM, "name": {"en": "Loans"}}, "name"),
+        Case(
+            "is_generative is not a boolean",
+            {**SYSTEM, "is_generative": "perhaps"},
+            "is_generative",
+        ),
+        Case("owner is a list", {**SYSTEM, "owner": ["engineer"]}, "owner"),
+        Case("NUL byte in name", {**SYSTEM, "name": NUL}, "name"),
+        Case("name too long", {**SYSTEM, "name": "n" * 201}, "name"),
+        Case("description too long", {**SYSTEM, "description": "d" * 10_001}, "description"),
+        Case("slug with spaces", {**SYSTEM, "slug": "loan approval"}, "slug"),
+        Case("slug too long", {**SYSTEM, "slug": "s" * 65}, "slug"),
+        Case("unknown lifecycle stage", {**SYSTEM, "lifecycle_stage": "sunset"}, "lifecycle_stage"),
+        Case("unknown risk tier", {**SYSTEM, "risk_tier": "extreme"}, "risk_tier"),
+        refused_reference("owner from globex", {**SYSTEM, "owner": "globex-engineer"}, "owner"),
+        refused_reference("owner who does not exist", {**SYSTEM, "owner": "nobody"}, "owner"),
+        Case("slug taken", {**SYSTEM, "slug": "credit-scoring"}, "slug", 409, "slug_taken"),
+    ],
+    ("PATCH", "/api/v1/systems/{slug}/"): [
+        Case("name is null", {"name": None}, "name"),
+        Case("name is blank", {"name": ""}, "name"),
+        Case("is_generative is not a boolean", {"is_generative": "perhaps"}, "is_generative"),
+        Case("NUL byte in business unit", {"business_unit": NUL}, "business_unit"),
+        Case("supplier too long", {"supplier": "s" * 201}, "supplier"),
+        Case("unknown risk tier", {"risk_tier": "extreme"}, "risk_tier"),
+        Case("unknown deployment context", {"deployment_context": "moon"}, "deployment_context"),
+        refused_reference("owner from globex", {"owner": "globex-admin"}, "owner"),
+    ],
+    ("POST", "/api/v1/systems/{slug}/model-versions/"): [
+        Case("missing version", {}, "version"),
+        Case("version is a list", {"version": ["2.0"]}, "version"),
+        Case("version too long", {"version": "v" * 65}, "version"),
+        Case("NUL byte in version", {"version": NUL}, "version"),
+        Case("unknown status", {**MODEL_VERSION, "status": "beta"}, "status"),
+        Case(
+            "artifact hash not hex", {**MODEL_VERSION, "artifact_sha256": "abc"}, "artifact_sha256"
+        ),
+        Case(
+            "training datasets not a list",
+            {**MODEL_VERSION, "training_datasets": "loans-2023"},
+            "training_datasets",
+        ),
+        refused_reference(
+            "training dataset from globex",
+            {**MODEL_VERSION, "training_datasets": ["passport-photos"]},
+            "training_datasets",
+        ),
+        refused_reference(
+            "training dataset that does not exist",
+            {**MODEL_VERSION, "training_datasets": ["no-such-dataset"]},
+            "training_datasets",
+        ),
+        refused_reference("parent from globex", {**MODEL_VERSION, "parent": "7.3-beta"}, "parent"),
+        refused_reference(
+            "parent that does not exist", {**MODEL_VERSION, "parent": "0.1"}, "parent"
+        ),
+        Case("version taken", {"version": "1.0"}, "version", 409, "version_taken"),
+    ],
+    ("PATCH", "/api/v1/systems/{slug}/model-versions/{version}/"): [
+        Case("unknown status", {"status": "beta"}, "status"),
+        Case("status is null", {"status": None}, "status"),
+        Case("artifact hash in upper case", {"artifact_sha256": "AB" * 32}, "artifact_sha256"),
+        Case("framework too long", {"framework": "f" * 101}, "framework"),
+        Case("NUL byte in framework", {"framework": NUL}, "framework"),
+    ],
+    ("POST", "/api/v1/datasets/"): [
+        Case("missing name", without(DATASET, "name"), "name"),
+        Case("missing slug", without(DATASET, "slug"), "slug"),
+        Case("content hash not hex", {**DATASET, "content_sha256": "xyz"}, "content_sha256"),
+        Case("impossible date", {**DATASET, "collection_start": "2024-13-01"}, "collection_start"),
+        Case(
+            "personal data flag not a boolean",
+            {**DATASET, "contains_personal_data": "sometimes"},
+            "contains_personal_data",
+        ),
+        Case("source too long", {**DATASET, "source": "s" * 501}, "source"),
+        Case("NUL byte in licence", {**DATASET, "licence": NUL}, "licence"),
+        Case(
+            "collection ends before it starts",
+            {**DATASET, "collection_start": "2024-06-01", "collection_end": "2024-01-01"},
+            "collection_end",
+        ),
+        Case("slug taken", {**DATASET, "slug": "loans-2023"}, "slug", 409, "slug_taken"),
+    ],
+    ("PATCH", "/api/v1/datasets/{slug}/"): [
+        Case("name is null", {"name": None}, "name"),
+        Case("limitations too long", {"known_limitations": "k" * 10_001}, "known_limitations"),
+        Case(
+            "personal data flag is a list",
+            {"contains_personal_data": [True]},
+            "contains_personal_data",
+        ),
+        Case(
+            "collection starts after it ended",
+            {"collection_start": "2024-06-01"},
+            "collection_start",
+        ),
+    ],
+    ("POST", "/api/v1/risks/"): [
+        Case("missing title", without(RISK, "title"), "title"),
+        Case("missing statement", without(RISK, "statement"), "statement"),
+        Case("missing category", without(RISK, "category"), "category"),
+        Case("unknown category", {**RISK, "category": "vibes"}, "category"),
+        Case("unknown source", {**RISK, "source": "rumour"}, "source"),
+        Case("title too long", {**RISK, "title": "t" * 201}, "title"),
+        Case("NUL byte in statement", {**RISK, "statement": NUL}, "statement"),
+        Case("systems not a list", {**RISK, "systems": "credit-scoring"}, "systems"),
+        Case(
+            "model version without its version",
+            {**RISK, "model_versions": [{"system": "credit-scoring"}]},
+            "model_versions",
+        ),
+        refused_reference("owner from globex", {**RISK, "owner": "globex-officer"}, "owner"),
+        refused_reference("system from globex", {**RISK, "systems": ["turnstile"]}, "systems"),
+        refused_reference(
+            "dataset from globex", {**RISK, "datasets": ["passport-photos"]}, "datasets"
+        ),
+        refused_reference(
+            "model version from globex",
+            {**RISK, "model_versions": [{"system": "turnstile", "version": "7.3-beta"}]},
+            "model_versions",
+        ),
+        refused_reference(
+            "subcategory that does not exist",
+            {**RISK, "subcategories": ["MEASURE 9.99"]},
+            "subcategories",
+        ),
+    ],
+    ("PATCH", "/api/v1/risks/{reference}/"): [
+        Case("unknown category", {"category": "vibes"}, "category"),
+        Case("title is null", {"title": None}, "title"),
+        Case("title is blank", {"title": ""}, "title"),
+        Case("NUL byte in statement", {"statement": NUL}, "statement"),
+        Case("subcategories not a list", {"subcategories": "MEASURE 2.11"}, "subcategories"),
+        refused_reference("owner from globex", {"owner": "globex-admin"}, "owner"),
+        refused_reference("system from globex", {"systems": ["turnstile"]}, "systems"),
+        refused_reference(
+            "subcategory that does not exist", {"subcategories": ["NOPE 1.1"]}, "subcategories"
+        ),
+    ],
+    ("POST", "/api/v1/risks/{reference}/transition/"): [
+        Case("missing status", {}, "status"),
+        Case("unknown status", {"status": "archived"}, "status"),
+        Case("status is a number", {"status": 3}, "status"),
+        Case("NUL byte in status", {"status": "open\x00"}, "status"),
+    ],
+}
+
+# Bodies that are not a JSON object at all: (name, raw bytes, content type, status, code).
+RAW_CASES = [
+    ("malformed JSON", b'{"name": ', "application/json", 400, "malformed_request"),
+    ("invalid UTF-8", b'{"name": "\xff\xfe"}', "application/json", 400, "malformed_request"),
+    ("NaN literal", b'{"name": NaN}', "application/json", 400, "malformed_request"),
+    ("deeply nested JSON", b"[" * 100_000, "application/json", 400, "malformed_request"),
+    ("a JSON list", b"[1, 2]", "application/json", 400, "validation_error"),
+    ("a JSON string", b'"name"', "application/json", 400, "validation_error"),
+    ("JSON null", b"null", "application/json", 400, "validation_error"),
+    ("plain text", b"name=x", "text/plain", 415, "unsupported_media_type"),
+    (
+        "a form",
+        b"name=x&slug=y",
+        "application/x-www-form-urlencoded",
+        415,
+        "unsupported_media_type",
+    ),
+]
+
+
+def url_for(op: Operation) -> str:
+    kwargs = DATASET_URL if op.path.startswith("/api/v1/datasets/") else OWN_URL
+    return op.url(**{k: kwargs[k] for k in op.kwargs})
+
+
+def field_cases() -> list[tuple[Operation, Case]]:
+    return [(op, case) for op in WRITES for case in FIELD_CASES.get(op.key, [])]
+
+
+def case_id(value: Any) -> str:
+    if isinstance(value, Operation):
+        return str(value)
+    return value.name if isinstance(value, Case) else str(value)
+
+
+@pytest.fixture
+def admin(world: World, api_for: Any) -> APIClient:
+    return api_for(Role.ADMIN)
+
+
+def test_every_write_endpoint_has_bad_input_cases() -> None:
+    missing = sorted(str(op) for op in WRITES if not FIELD_CASES.get(op.key))
+    assert missing == [], f"add bad-input cases to FIELD_CASES for {missing}"
+    assert sorted(set(FIELD_CASES) - {op.key for op in WRITES}) == []
+
+
+@pytest.mark.parametrize(("op", "case"), field_cases(), ids=case_id)
+def test_admin_sending_a_bad_field_gets_a_4xx_naming_it_and_nothing_is_written(
+    op: Operation, case: Case, admin: APIClient
+) -> None:
+    before = db_snapshot()
+
+    response = getattr(admin, op.method.lower())(url_for(op), case.body, format="json")
+
+    body = assert_envelope(response, case.status, case.code)
+    assert names_field(body, case.field), body
+    assert_nothing_written(before)
+
+
+@pytest.mark.parametrize("op", WRITES, ids=case_id)
+@pytest.mark.parametrize(
+    ("raw", "content_type", "status", "code"),
+    [case[1:] for case in RAW_CASES],
+    ids=[case[0] for case in RAW_CASES],
+)
+def test_admin_sending_a_body_that_is_not_a_json_object_gets_a_4xx_and_nothing_is_written(
+    op: Operation, raw: bytes, content_type: str, status: int, code: str, admin: APIClient
+) -> None:
+    before = db_snapshot()
+
+    response = admin.generic(op.method, url_for(op), raw, content_type=content_type)
+
+    assert_envelope(response, status, code)
+    assert_nothing_written(before)
+
+
+def test_body_over_the_request_limit_is_refused_with_413_and_nothing_is_written(
+    admin: APIClient, settings: Any
+) -> None:
+    """The limit holds for JSON too, and its answer is the envelope, not Django's page."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    before = db_snapshot()
+
+    response = admin.post(
+        "/api/v1/systems/",
+        {"name": "Big", "slug": "big", "unknown_field": "x" * 20_000},
+        format="json",
+    )
+
+    assert_envelope(response, 413, "request_too_large")
+    assert_nothing_written(before)
+
+
+# --- URLs and query strings ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/systems/credit-scoring/model-versions/1.0%00/",
+        "/api/v1/risks/RSK-001%00/",
+        "/api/v1/risks/RSK-%00/",
+    ],
+)
+def test_nul_byte_in_a_url_answers_404_not_500(path: str, admin: APIClient) -> None:
+    assert_envelope(admin.get(path), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/risks/?status=open%00",
+        "/api/v1/risks/?system=credit-scoring%00",
+        "/api/v1/audit/events/?object_type=risk%00",
+        "/api/v1/audit/events/?object_id=1%00",
+        "/api/v1/catalog/?function=MEASURE%00",
+    ],
+)
+def test_nul_byte_in_a_list_filter_is_not_a_500(path: str, admin: APIClient) -> None:
+    response = admin.get(path)
+    assert response.status_code in (200, 400), response.content[:300]
+    if response.status_code == 200:
+        assert response.json() in ([], {"count": 0, "next": None, "previous": None, "results": []})
+
+
+@pytest.mark.parametrize(
+    "reference", ["RSK-\u00b2", "RSK-\u0661", "RSK-", "RSK--1", "RSK-1.0", "x" * 300]
+)
+def test_reference_that_is_not_ascii_digits_answers_404(reference: str, admin: APIClient) -> None:
+    assert_envelope(admin.get(f"/api/v1/risks/{reference}/"), 404, "not_found")
+
+
+def test_reference_beyond_any_integer_column_answers_404(admin: APIClient) -> None:
+    assert_envelope(admin.get(f"/api/v1/risks/RSK-{'9' * 30}/"), 404, "not_found")
+
+
+# --- credentials -----------------------------------------------------------------------
+
+
+def _expired(world: World) -> str:
+    token, key = orgs.token_create(
+        actor=world.acme.actor, name="old", membership=world.acme.members[Role.ADMIN]
+    )
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    return key
+
+
+def _revoked(world: World) -> str:
+    token, key = orgs.token_create(
+        actor=world.acme.actor, name="leaked", membership=world.acme.members[Role.ADMIN]
+    )
+    orgs.token_revoke(actor=world.acme.actor, token=token)
+    return key
+
+
+CREDENTIALS = {
+    "no credentials": (None, "not_authenticated"),
+    "unknown key": (lambda world: "rr_not-a-key-we-issued", "authentication_failed"),
+    "expired token": (_expired, "token_expired"),
+    "revoked token": (_revoked, "token_expired"),
+}
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=case_id)
+@pytest.mark.parametrize("credentials", list(CREDENTIALS))
+def test_caller_without_valid_credentials_gets_401_and_nothing_is_written(
+    op: Operation, credentials: str, world: World
+) -> None:
+    make_key, code = CREDENTIALS[credentials]
+    client = APIClient()
+    if make_key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(world)}")
+    path = url_for(op)
+    before = db_snapshot()
+
+    response = client.generic(op.method, path, b"{}", content_type="application/json")
+
+    assert_envelope(response, 401, code)
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert_nothing_written(before)
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer two parts", "Bearer r\u00e9sum\u00e9", "bearer rr_not-a-key-we-issued"],
+    ids=["no key", "two keys", "non-ASCII key", "lower-case scheme"],
+)
+def test_malformed_authorization_header_is_refused_with_401(header: str, world: World) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=header)
+    assert_envelope(client.get("/api/v1/me/"), 401, "authentication_failed")

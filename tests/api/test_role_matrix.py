@@ -1,0 +1,230 @@
+"""Every role against every endpoint, in its own organisation and against another's.
+
+The cases come from the URL configuration, so a new endpoint cannot escape: without a
+sample request in SAMPLES below, its cases fail and name it. What each role may do is read
+from docs/roles.md (not from MATRIX), so the document is what is tested.
+
+Foreign objects. The permission is checked before the object is looked up, so a role that
+may not perform an action gets 403 permission_denied even for another organisation's
+object. That reveals nothing: the same role gets the same 403 for an object that exists
+nowhere, and a role that may perform the action gets 404 not_found, identical (up to the
+value it sent) to the answer for an object that does not exist.
+"""
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from riskreg.organisations.apiview import OrgApiView
+from riskreg.organisations.roles import Role
+from tests.api.conftest import SUBCATEGORY, World
+from tests.api.helpers import (
+    HANDLER_METHODS,
+    Operation,
+    api_operations,
+    api_views,
+    assert_envelope,
+    assert_nothing_written,
+    audit_events_since,
+    body_bytes,
+    db_snapshot,
+    doc_endpoint_actions,
+    doc_role_matrix,
+    last_audit_id,
+)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A valid request for one operation.
+
+    kwargs maps each URL kwarg to the kind of object it names ("system", "risk", ...),
+    resolved in acme for own-organisation cases and in globex for foreign ones. audit lists
+    the actions of the events an allowed write appends, in order.
+    """
+
+    kwargs: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    audit: tuple[str, ...] = ()
+
+
+SYSTEM = {"slug": "system"}
+MODEL_VERSION = {"slug": "system", "version": "model_version"}
+DATASET = {"slug": "dataset"}
+RISK = {"reference": "risk"}
+
+SAMPLES: dict[tuple[str, str], Sample] = {
+    ("GET", "/api/v1/me/"): Sample(),
+    ("GET", "/api/v1/catalog/"): Sample(),
+    ("GET", "/api/v1/systems/"): Sample(),
+    ("POST", "/api/v1/systems/"): Sample(
+        body={"name": "Loan approval", "slug": "loan-approval", "owner": "engineer"},
+        audit=("system.create",),
+    ),
+    ("GET", "/api/v1/systems/{slug}/"): Sample(kwargs=SYSTEM),
+    ("PATCH", "/api/v1/systems/{slug}/"): Sample(
+        kwargs=SYSTEM, body={"risk_tier": "high"}, audit=("system.update",)
+    ),
+    ("GET", "/api/v1/systems/{slug}/model-versions/"): Sample(kwargs=SYSTEM),
+    ("POST", "/api/v1/systems/{slug}/model-versions/"): Sample(
+        kwargs=SYSTEM,
+        body={"version": "2.0", "parent": "1.0", "training_datasets": ["loans-2023"]},
+        audit=("model_version.create",),
+    ),
+    ("GET", "/api/v1/systems/{slug}/model-versions/{version}/"): Sample(kwargs=MODEL_VERSION),
+    ("PATCH", "/api/v1/systems/{slug}/model-versions/{version}/"): Sample(
+        kwargs=MODEL_VERSION, body={"status": "staging"}, audit=("model_version.update",)
+    ),
+    ("GET", "/api/v1/datasets/"): Sample(),
+    ("POST", "/api/v1/datasets/"): Sample(
+        body={"name": "Applicants 2024", "slug": "applicants-2024"}, audit=("dataset.create",)
+    ),
+    ("GET", "/api/v1/datasets/{slug}/"): Sample(kwargs=DATASET),
+    ("PATCH", "/api/v1/datasets/{slug}/"): Sample(
+        kwargs=DATASET, body={"licence": "CC-BY-4.0"}, audit=("dataset.update",)
+    ),
+    ("GET", "/api/v1/risks/"): Sample(),
+    ("POST", "/api/v1/risks/"): Sample(
+        body={
+            "title": "Drift after retraining",
+            "statement": "Scores shift after each monthly retraining.",
+            "category": "validity_reliability",
+            "owner": "officer",
+            "systems": ["credit-scoring"],
+            "model_versions": [{"system": "credit-scoring", "version": "1.0"}],
+            "datasets": ["loans-2023"],
+            "subcategories": [SUBCATEGORY],
+        },
+        audit=("risk.create",),
+    ),
+    ("GET", "/api/v1/risks/{reference}/"): Sample(kwargs=RISK),
+    ("PATCH", "/api/v1/risks/{reference}/"): Sample(
+        kwargs=RISK, body={"category": "legal_compliance"}, audit=("risk.update",)
+    ),
+    ("POST", "/api/v1/risks/{reference}/transition/"): Sample(
+        kwargs=RISK, body={"status": "open"}, audit=("risk.transition",)
+    ),
+    ("GET", "/api/v1/audit/events/"): Sample(),
+    ("GET", "/api/v1/audit/head/"): Sample(),
+    ("GET", "/api/v1/audit/export/"): Sample(),
+}
+
+OPERATIONS = api_operations()
+OWN_CASES = [(op, role) for op in OPERATIONS for role in Role]
+FOREIGN_CASES = [(op, role) for op in OPERATIONS if op.kwargs for role in Role]
+
+
+def case_id(case: Any) -> str:
+    return f"{case}" if isinstance(case, Operation) else f"as {case}"
+
+
+@cache
+def granted(op: Operation) -> frozenset[str]:
+    """The roles docs/roles.md allows to perform op."""
+    action = doc_endpoint_actions().get(op.key)
+    if action is None:
+        pytest.fail(f"{op} is not in the endpoint table of docs/roles.md")
+    return frozenset(doc_role_matrix()[action])
+
+
+def sample_for(op: Operation) -> Sample:
+    sample = SAMPLES.get(op.key)
+    if sample is None:
+        pytest.fail(f"{op} has no sample request: add one to SAMPLES in {__name__}")
+    return sample
+
+
+def call(client: APIClient, op: Operation, path: str, sample: Sample) -> Any:
+    if sample.body is None:
+        return client.generic(op.method, path)
+    return getattr(client, op.method.lower())(path, sample.body, format="json")
+
+
+def leaked(world: World, content: bytes, path: str) -> list[str]:
+    """globex text in an answer, except what the caller itself put in the URL."""
+    text = content.decode()
+    return [m for m in world.foreign_markers if m in text and m not in path]
+
+
+def test_every_endpoint_has_a_sample_request() -> None:
+    missing = sorted(str(op) for op in OPERATIONS if op.key not in SAMPLES)
+    assert missing == [], f"add sample requests to SAMPLES for {missing}"
+
+
+def test_no_sample_request_is_left_for_an_endpoint_that_is_gone() -> None:
+    served = {op.key for op in OPERATIONS}
+    assert sorted(set(SAMPLES) - served) == []
+
+
+def test_every_api_route_is_an_organisation_view_with_actions() -> None:
+    for path, callback in api_views():
+        view = getattr(callback, "view_class", None)
+        assert view is not None, f"{path}: not a class-based view"
+        assert issubclass(view, OrgApiView), f"{path}: not an OrgApiView"
+        assert view.actions, f"{path}: {view.__name__} declares no actions"
+
+
+def test_every_method_a_view_answers_names_its_action() -> None:
+    """A handler missing from `actions` would be let through by the permission class."""
+    for path, callback in api_views():
+        view = callback.view_class
+        handlers = {name.upper() for name in HANDLER_METHODS if hasattr(view, name)}
+        assert handlers == set(view.actions), f"{path}: handlers {handlers}, actions {view.actions}"
+
+
+@pytest.mark.parametrize(("op", "role"), OWN_CASES, ids=case_id)
+def test_member_is_allowed_or_refused_exactly_as_docs_roles_md_says(
+    op: Operation, role: Role, world: World, api_for: Any
+) -> None:
+    sample = sample_for(op)
+    client = api_for(role)
+    path = op.url(**{kwarg: world.own[kind] for kwarg, kind in sample.kwargs.items()})
+    before, mark = db_snapshot(), last_audit_id()
+
+    response = call(client, op, path, sample)
+
+    if role.value not in granted(op):
+        assert_envelope(response, 403, "permission_denied")
+        assert_nothing_written(before)
+        return
+    assert 200 <= response.status_code < 300, (response.status_code, body_bytes(response)[:500])
+    events = audit_events_since(mark)
+    assert [(e.organization.slug, e.action) for e in events] == [
+        ("acme", action) for action in sample.audit
+    ]
+    assert {e.actor_label for e in events} <= {world.acme.members[role].user.username}
+    if not op.is_write:
+        assert_nothing_written(before)
+    assert leaked(world, body_bytes(response), path) == []
+
+
+@pytest.mark.parametrize(("op", "role"), FOREIGN_CASES, ids=case_id)
+def test_outsider_gets_404_for_another_organisations_object(
+    op: Operation, role: Role, world: World, api_for: Any
+) -> None:
+    sample = sample_for(op)
+    client = api_for(role)
+    foreign = op.url(**{kwarg: world.foreign[kind] for kwarg, kind in sample.kwargs.items()})
+    missing = op.url(**{kwarg: world.missing[kind] for kwarg, kind in sample.kwargs.items()})
+    before = db_snapshot()
+
+    response = call(client, op, foreign, sample)
+    answer_for_missing = call(client, op, missing, sample)
+
+    if role.value in granted(op):
+        assert_envelope(response, 404, "not_found")
+    else:
+        assert_envelope(response, 403, "permission_denied")
+    assert_nothing_written(before)
+    content = body_bytes(response)
+    assert leaked(world, content, foreign) == []
+    echoed = content.decode()
+    for kind in sample.kwargs.values():
+        echoed = echoed.replace(world.foreign[kind], world.missing[kind])
+    assert (response.status_code, echoed) == (
+        answer_for_missing.status_code,
+        body_bytes(answer_for_missing).decode(),
+    )

@@ -1,0 +1,165 @@
+"""Real Celery workers on Redis and RabbitMQ: probes, heartbeats, /readyz, lost pool children.
+
+Each test starts `celery -A riskreg worker` as a child process on the test
+database (see conftest.py) and the broker under test; the test process sends
+through the same broker, so `riskreg.celery.app` is pointed at it for the test.
+"""
+
+import os
+import signal
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import kombu
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from riskreg.celery import app as celery_app
+from riskreg.ops import services as ops_services
+from riskreg.ops.models import TaskProbe, WorkerHeartbeat
+from riskreg.ops.selectors import HEARTBEAT_STALE
+from riskreg.ops.tasks import probe_answer_task
+from tests.integration import support
+from tests.integration.worker_tasks import record_delivery_task
+
+pytestmark = pytest.mark.integration
+
+QUEUES = ("default", "assessments", "reports")
+READY_SECONDS = 30
+BROKER_KEYS = ("broker_url", "broker_transport", "broker_transport_options")
+ANSWER_SECONDS = 30
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("redis://127.0.0.1:6379/13", id="redis"),
+        pytest.param("amqp://guest:guest@127.0.0.1:5672//", id="rabbitmq"),
+    ]
+)
+def broker_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A reachable broker with empty queues; riskreg's Celery app points at it meanwhile."""
+    url: str = request.param
+    parts = urlsplit(url)
+    assert parts.hostname
+    assert parts.port
+    support.require_port(parts.hostname, parts.port, f"{parts.scheme} broker")
+    _purge(url)
+    # Celery reads CELERY_BROKER_URL from the environment before its own config.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
+    conf = celery_app.conf
+    saved = {key: conf.get(key) for key in BROKER_KEYS}
+    # No transport override: kombu would otherwise prefer the embedded one to the URL's scheme.
+    conf.update(broker_url=url, broker_transport=None, broker_transport_options={})
+    yield url
+    conf.update(saved)
+
+
+def _purge(url: str) -> None:
+    """Declare the worker's queues as Celery does and drop anything left in them."""
+    with kombu.Connection(url, connect_timeout=5) as conn:
+        channel = conn.default_channel
+        for name in QUEUES:
+            queue = kombu.Queue(name, kombu.Exchange(name, type="direct"), routing_key=name)
+            queue(channel).declare()
+            queue(channel).purge()
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen[bytes]
+    hostname: str
+    log: Path
+
+    def wait_for(self, what: str, predicate: Callable[[], object]) -> None:
+        """Poll until ``predicate``; fail with the worker's log on timeout or if it dies."""
+        support.wait_for(what, predicate, timeout=ANSWER_SECONDS, alive=self.proc, log=self.log)
+
+
+@pytest.fixture
+def start_worker(
+    tmp_path: Path, processes: list[subprocess.Popen[bytes]], committed_db: None
+) -> Callable[[str], Worker]:
+    """start_worker(url) -> a worker that has sent its first heartbeat (stopped at teardown)."""
+
+    def start(url: str) -> Worker:
+        name = f"int-{uuid.uuid4().hex[:8]}"
+        log = tmp_path / f"{name}.log"
+        args = [
+            support.PYTHON, "-m", "celery", "-A", "riskreg", "worker",
+            "-Q", ",".join(QUEUES), "--concurrency", "1", "--pool", "prefork",
+            "--hostname", f"{name}@%h", "--loglevel", "INFO",
+            # Startup speed only: no other workers to sync with or gossip to.
+            "--without-mingle", "--without-gossip",
+            "--include", "tests.integration.worker_tasks",
+        ]  # fmt: skip
+        proc = support.spawn(args, env=support.child_env(tmp_path, CELERY_BROKER_URL=url), log=log)
+        processes.append(proc)
+        beats = WorkerHeartbeat.objects.filter(hostname__startswith=f"{name}@")
+        support.wait_for(
+            "worker heartbeat", beats.exists, timeout=READY_SECONDS, alive=proc, log=log
+        )
+        return Worker(proc=proc, hostname=beats.get().hostname, log=log)
+
+    return start
+
+
+def _send(task_name: str, *args: object) -> None:
+    with celery_app.connection_for_write() as conn:
+        celery_app.send_task(task_name, args=list(args), connection=conn)
+
+
+def test_worker_answers_probe_and_readyz_follows_its_heartbeat(
+    broker_url: str, start_worker: Callable[[str], Worker], client: Client
+) -> None:
+    worker = start_worker(broker_url)
+    probe = ops_services.probe_create()
+
+    _send(probe_answer_task.name, probe.pk)
+
+    def answered() -> bool:
+        return TaskProbe.objects.filter(pk=probe.pk, answered_at__isnull=False).exists()
+
+    worker.wait_for("probe answer", answered)
+    probe.refresh_from_db()
+    assert probe.answered_by == worker.hostname
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.json()
+    assert ready.json()["checks"] == {"database": True, "broker": True, "worker": True}
+
+    assert support.stop(worker.proc), "worker ignored SIGTERM\n" + support.tail(worker.log)
+    assert worker.proc.returncode == 0, support.tail(worker.log)
+    # A stopped worker's heartbeat goes stale after 30 s; date it back instead of waiting.
+    WorkerHeartbeat.objects.update(seen_at=timezone.now() - HEARTBEAT_STALE - timedelta(seconds=1))
+    stale = client.get("/readyz")
+    assert stale.status_code == 503, stale.json()
+    assert stale.json()["checks"] == {"database": True, "broker": True, "worker": False}
+
+
+def test_task_whose_pool_child_is_killed_runs_again(
+    broker_url: str, start_worker: Callable[[str], Worker], tmp_path: Path
+) -> None:
+    worker = start_worker(broker_url)
+    folder = tmp_path / "deliveries"
+    folder.mkdir()
+
+    _send(record_delivery_task.name, str(folder))
+    first = folder / "delivery-1"
+    worker.wait_for("first delivery", first.exists)
+    child, parent = map(int, first.read_text().split())
+    assert parent == worker.proc.pid, "the task must run in a pool child of the worker"
+    os.kill(child, signal.SIGKILL)
+
+    # acks_late + reject_on_worker_lost: the message goes back and a new child runs it.
+    second = folder / "delivery-2"
+    worker.wait_for("redelivery", second.exists)
+    new_child, new_parent = map(int, second.read_text().split())
+    assert new_child != child
+    assert new_parent == worker.proc.pid
+    assert "WorkerLostError" in support.tail(worker.log, 20000)
