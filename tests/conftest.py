@@ -32,20 +32,35 @@ PASSWORD = "test-password-123"
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """After the owner migrated the test database, run the tests as the runtime role."""
-    role = settings.DATABASE_RUNTIME_ROLE
-    if not role or connection.vendor != "postgresql":
-        yield
-        return
-    owner = connection.settings_dict["USER"]
+def django_db_setup(
+    request: pytest.FixtureRequest,
+    django_test_environment: None,
+    django_db_blocker: Any,
+) -> Iterator[None]:
+    """Create and migrate the test database, then run the tests as the runtime role.
+
+    Replaces pytest-django's fixture, which sets up only the databases that tests
+    marked `django_db` ask for; the integration tests reach the database through
+    `committed_db` instead (outside a test transaction) and would find none.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
+    verbosity = request.config.option.verbose
     with django_db_blocker.unblock():
-        connection.close()
-        connection.settings_dict["USER"] = role
+        config = setup_databases(verbosity=verbosity, interactive=False, aliases={"default"})
+    role = settings.DATABASE_RUNTIME_ROLE
+    switch = bool(role) and connection.vendor == "postgresql"
+    owner = connection.settings_dict["USER"]
+    if switch:
+        with django_db_blocker.unblock():
+            connection.close()
+            connection.settings_dict["USER"] = role
     yield
     with django_db_blocker.unblock():
-        connection.close()
-        connection.settings_dict["USER"] = owner
+        if switch:
+            connection.close()
+            connection.settings_dict["USER"] = owner
+        teardown_databases(config, verbosity=verbosity)
 
 
 @dataclass

@@ -5,6 +5,9 @@ from riskreg.settings import STORAGES
 
 # Static files straight from the source tree; no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
+# Each test client builds the middleware afresh; with finders WhiteNoise would scan every
+# static file then (0.3 s a client). Autorefresh looks a file up when it is requested.
+WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 # Hashing demo passwords with PBKDF2 costs seconds per login; tests need no strength.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

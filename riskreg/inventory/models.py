@@ -1,5 +1,6 @@
 """The AI inventory: systems, their model versions, and datasets."""
 
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -108,6 +109,13 @@ class Dataset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}".strip()
+
+    def clean(self) -> None:
+        # The check constraint backs this up; here the error names the field.
+        start, end = self.collection_start, self.collection_end
+        if start and end and start > end:
+            reason = "the collection period must not end before it starts"
+            raise ValidationError({"collection_start": reason, "collection_end": reason})
 
 
 class ModelVersion(models.Model):

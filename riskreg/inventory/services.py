@@ -8,6 +8,7 @@ from riskreg.audit.services import audit_append
 from riskreg.inventory import selectors
 from riskreg.inventory.errors import VersionTakenError
 from riskreg.inventory.models import AISystem, Dataset, ModelVersion
+from riskreg.lib.errors import PermissionDeniedError
 from riskreg.lib.models import assign, save_changed
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.errors import SlugTakenError
@@ -58,6 +59,10 @@ def _owner_change(actor: Actor, system: AISystem, username: str | None) -> dict[
 @transaction.atomic
 def system_create(*, actor: Actor, slug: str, owner: str | None = None, **fields: Any) -> AISystem:
     """Register an AI system in the actor's organisation."""
+    if actor.system_ids is not None:
+        raise PermissionDeniedError(
+            "A service account limited to some AI systems cannot register new ones."
+        )
     if AISystem.objects.filter(organization_id=actor.organization_id, slug=slug).exists():
         raise SlugTakenError(f"slug: an AI system {slug!r} already exists", extra={"field": "slug"})
     system = AISystem(organization_id=actor.organization_id, slug=slug, **fields)

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls.converters import get_converters
@@ -70,6 +71,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
         return _validation_response(detail)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(
+            envelope("request_too_large", "The request body is larger than this server accepts."),
+            status=413,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -129,9 +135,10 @@ class ErrorEnvelopeSerializer(serializers.Serializer[Any]):
 class ApiAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, plus the error responses and the paging parameters.
 
-    401 and 403 (and 406 for an Accept header we cannot serve) can answer any request;
-    404 one naming an object in its path, or a page past the end of a list; 400 and 415
-    one with a body; 409 a POST (slug or version taken, transition not allowed).
+    400 (a NUL byte in the query string, a bad filter), 401, 403 and 406 (an Accept
+    header we cannot serve) can answer any request; 404 one naming an object in its path,
+    or a page past the end of a list; 413 and 415 one with a body; 409 a POST (slug or
+    version taken, transition not allowed).
     """
 
     def _is_paginated(self) -> bool:
@@ -158,11 +165,11 @@ class ApiAutoSchema(AutoSchema):
         return parameters
 
     def _error_statuses(self) -> list[int]:
-        statuses = [401, 403, 406]
+        statuses = [400, 401, 403, 406]
         if "{" in self.path or self._is_paginated():
             statuses.append(404)
         if self.method in ("POST", "PUT", "PATCH"):
-            statuses += [400, 415]
+            statuses += [413, 415]
         if self.method == "POST":
             statuses.append(409)
         return sorted(statuses)

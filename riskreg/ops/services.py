@@ -12,6 +12,11 @@ def heartbeat_record(*, hostname: str) -> None:
     )
 
 
+def heartbeat_forget(*, hostname: str) -> None:
+    """Remove a worker's heartbeat when it shuts down cleanly."""
+    WorkerHeartbeat.objects.filter(hostname=hostname).delete()
+
+
 def probe_create() -> TaskProbe:
     return TaskProbe.objects.create()
 

@@ -45,5 +45,13 @@ def start_heartbeat(sender: Any = None, **kwargs: Any) -> None:
 
 
 @worker_shutdown.connect
-def stop_heartbeat(**kwargs: Any) -> None:
+def stop_heartbeat(sender: Any = None, **kwargs: Any) -> None:
     _stop.set()
+    # A worker that leaves cleanly says so at once, rather than looking alive for
+    # another 30 seconds; a killed one simply goes stale.
+    hostname = getattr(sender, "hostname", None)
+    if hostname:
+        try:
+            services.heartbeat_forget(hostname=hostname)
+        except Exception:  # noqa: BLE001 - shutting down; staleness covers a failure here
+            log.exception("could not remove heartbeat of %s", hostname)

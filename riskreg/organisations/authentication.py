@@ -40,6 +40,8 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("Invalid token.")
         if not token.is_usable():
             raise TokenExpiredError()
+        if token.membership and not token.membership.user.is_active:
+            raise AuthenticationFailed("The token's user is deactivated.")
         user = token.membership.user if token.membership else ServiceAccountUser()
         return (user, token)
 

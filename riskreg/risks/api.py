@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -75,7 +75,14 @@ class RiskTransitionInputSerializer(serializers.Serializer[Any]):
 class RisksApi(OrgApiView):
     actions = {"GET": "risk.read", "POST": "risk.create"}
 
-    @extend_schema(operation_id="risks_list", responses=paginated(RiskOutputSerializer))
+    @extend_schema(
+        operation_id="risks_list",
+        parameters=[
+            OpenApiParameter("status", str, required=False, enum=RiskStatus.values),
+            OpenApiParameter("system", str, required=False, description="An AI system's slug."),
+        ],
+        responses=paginated(RiskOutputSerializer),
+    )
     def get(self, request: Request) -> Response:
         rows = selectors.risk_list(
             actor=self.actor,

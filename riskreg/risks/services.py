@@ -8,6 +8,7 @@ from django.db.models import Max
 from controls.selectors import subcategories_by_ids
 from riskreg.audit.services import audit_append
 from riskreg.inventory import selectors as inventory
+from riskreg.lib.errors import ValidationFailedError
 from riskreg.lib.models import assign, save_changed
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Organization
@@ -53,6 +54,19 @@ def _links(actor: Actor, links: dict[str, Any]) -> dict[str, list[Any]]:
     return resolved
 
 
+def _check_visible(actor: Actor, resolved: dict[str, list[Any]], *, creating: bool) -> None:
+    """A limited service account must keep each risk linked to one of its systems.
+
+    Otherwise the risk it just wrote would vanish from its own view.
+    """
+    if actor.system_ids is None:
+        return
+    if "systems" in resolved and not resolved["systems"]:
+        raise ValidationFailedError.for_field("systems", "must name one of your AI systems")
+    if creating and "systems" not in resolved:
+        raise ValidationFailedError.for_field("systems", "must name one of your AI systems")
+
+
 def _link_labels(name: str, rows: list[Any]) -> list[str]:
     if name == "model_versions":
         return sorted(f"{mv.system.slug}@{mv.version}" for mv in rows)
@@ -86,6 +100,7 @@ def risk_create(
     # Lock the organisation so two creations never take the same number.
     Organization.objects.select_for_update().get(pk=actor.organization_id)
     resolved = _links(actor, links)
+    _check_visible(actor, resolved, creating=True)
     owner_row = (
         member_by_username(organization_id=actor.organization_id, username=owner, field="owner")
         if owner
@@ -133,6 +148,7 @@ def risk_update(
         if k in fields
     }
     resolved = _links(actor, links)
+    _check_visible(actor, resolved, creating=False)
     changes = assign(risk, {k: v for k, v in fields.items() if k in FIELDS})
     if owner is not None or clear_owner:
         before = risk.owner.user.get_username() if risk.owner else None

@@ -5,6 +5,7 @@ Every page goes through `page(action)`: a signed-in user, a current organisation
 matrix as the API (else 403). A foreign or missing object answers 404.
 """
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from itertools import groupby
@@ -17,6 +18,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.urls.converters import SlugConverter
 from django.views.decorators.http import require_POST, require_safe
 
 from controls.selectors import subcategory_list
@@ -41,7 +43,10 @@ NAV = [
     ("catalog", "AI RMF catalog", "catalog.read"),
     ("audit", "Audit trail", "audit.read"),
 ]
+# Detail pages light up their section's link.
+SECTION = {"system-detail": "system-list", "dataset-detail": "dataset-list"}
 PER_PAGE = 25
+SLUG = re.compile(SlugConverter.regex)
 AUDIT_PER_PAGE = 50
 
 
@@ -50,6 +55,7 @@ def _render(
 ) -> HttpResponse:
     """Render a page with the navigation the actor's role may open."""
     here = request.resolver_match.url_name if request.resolver_match else None
+    here = SECTION.get(here or "", here)
     nav = [
         {"url": reverse(name), "label": label, "current": name == here}
         for name, label, action in NAV
@@ -83,7 +89,7 @@ def page(action: str) -> Callable[[PageView], PageView]:
     return decorate
 
 
-def _page_of(request: HttpRequest, rows: QuerySet[Any], per_page: int = PER_PAGE) -> Page:
+def _page_of(request: HttpRequest, rows: QuerySet[Any], per_page: int = PER_PAGE) -> Page[Any]:
     return Paginator(rows, per_page).get_page(request.GET.get("page"))
 
 
@@ -144,10 +150,17 @@ def risk_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in RiskStatus.values:
         status = ""
+    slug = request.GET.get("system", "")
+    if slug and not SLUG.fullmatch(slug):
+        # Never pass odd bytes (NUL) on to the database; no such slug exists anyway.
+        raise NotFoundError(f"No AI system {slug!r} in your organisation.")
+    system = inventory.system_get(actor=actor, slug=slug) if slug else None
+    rows = risks.risk_list(actor=actor, status=status or None, system=slug or None)
     context = {
-        "page": _page_of(request, risks.risk_list(actor=actor, status=status or None)),
+        "page": _page_of(request, rows),
         "status": status,
         "statuses": RiskStatus.choices,
+        "system": system,
     }
     return _render(request, actor, "web/risk_list.html", context)
 

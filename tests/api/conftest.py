@@ -97,13 +97,6 @@ def _globex_records(globex: Tenant) -> None:
         )
 
 
-@pytest.fixture(autouse=True)
-def _static_files_looked_up_lazily(settings: Any) -> None:
-    """Every test client loads the middleware afresh, and WhiteNoise with finders scans
-    every static file at load (0.3 s a client); autorefresh looks files up on request."""
-    settings.WHITENOISE_AUTOREFRESH = True
-
-
 @pytest.fixture
 def world(acme: Tenant, globex: Tenant) -> World:
     _catalog_row()

@@ -25,6 +25,7 @@ from tests.api.helpers import (
     db_snapshot,
     names_field,
 )
+from tests.conftest import Tenant
 
 OPERATIONS = api_operations()
 WRITES = [op for op in OPERATIONS if op.is_write]
@@ -358,25 +359,25 @@ def test_reference_beyond_any_integer_column_answers_404(admin: APIClient) -> No
 # --- credentials -----------------------------------------------------------------------
 
 
-def _expired(world: World) -> str:
+def _expired(acme: Tenant) -> str:
     token, key = orgs.token_create(
-        actor=world.acme.actor, name="old", membership=world.acme.members[Role.ADMIN]
+        actor=acme.actor, name="old", membership=acme.members[Role.ADMIN]
     )
     ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     return key
 
 
-def _revoked(world: World) -> str:
+def _revoked(acme: Tenant) -> str:
     token, key = orgs.token_create(
-        actor=world.acme.actor, name="leaked", membership=world.acme.members[Role.ADMIN]
+        actor=acme.actor, name="leaked", membership=acme.members[Role.ADMIN]
     )
-    orgs.token_revoke(actor=world.acme.actor, token=token)
+    orgs.token_revoke(actor=acme.actor, token=token)
     return key
 
 
 CREDENTIALS = {
     "no credentials": (None, "not_authenticated"),
-    "unknown key": (lambda world: "rr_not-a-key-we-issued", "authentication_failed"),
+    "unknown key": (lambda acme: "rr_not-a-key-we-issued", "authentication_failed"),
     "expired token": (_expired, "token_expired"),
     "revoked token": (_revoked, "token_expired"),
 }
@@ -385,12 +386,12 @@ CREDENTIALS = {
 @pytest.mark.parametrize("op", OPERATIONS, ids=case_id)
 @pytest.mark.parametrize("credentials", list(CREDENTIALS))
 def test_caller_without_valid_credentials_gets_401_and_nothing_is_written(
-    op: Operation, credentials: str, world: World
+    op: Operation, credentials: str, acme: Tenant
 ) -> None:
     make_key, code = CREDENTIALS[credentials]
     client = APIClient()
     if make_key is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(world)}")
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {make_key(acme)}")
     path = url_for(op)
     before = db_snapshot()
 
@@ -406,7 +407,7 @@ def test_caller_without_valid_credentials_gets_401_and_nothing_is_written(
     ["Bearer", "Bearer two parts", "Bearer r\u00e9sum\u00e9", "bearer rr_not-a-key-we-issued"],
     ids=["no key", "two keys", "non-ASCII key", "lower-case scheme"],
 )
-def test_malformed_authorization_header_is_refused_with_401(header: str, world: World) -> None:
+def test_malformed_authorization_header_is_refused_with_401(header: str, acme: Tenant) -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)
     assert_envelope(client.get("/api/v1/me/"), 401, "authentication_failed")

@@ -111,6 +111,10 @@ def demo_site(django_db_setup: None, django_db_blocker: Any) -> Iterator[DemoSit
 @pytest.fixture(scope="session")
 def browser(demo_site: DemoSite) -> Iterator[Browser]:
     """Chromium for the whole session; the main thread keeps its database connections."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium (never `playwright install`)"
+        )
     own = list(connections.all())
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -140,8 +144,7 @@ class Console:
             text
             for text in self.errors
             if not (
-                (match := HTTP_ERROR.search(text))
-                and int(match.group(1)) in self.expected_statuses
+                (match := HTTP_ERROR.search(text)) and int(match.group(1)) in self.expected_statuses
             )
         ]
 

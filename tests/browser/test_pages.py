@@ -111,7 +111,12 @@ def test_engineer_gets_404_for_a_foreign_system(
     assert response.status == 404
     expect(page.get_by_role("heading", level=1)).to_have_text("Not found")
     switch_to(page, "northwind")
-    for path in ("/systems/credit-scoring/", "/datasets/credit-applications-2024/"):
+    for path in (
+        "/systems/credit-scoring/",
+        "/datasets/credit-applications-2024/",
+        "/risks/?system=credit-scoring",
+        "/risks/?system=credit-scoring%00",
+    ):
         response = page.goto(f"{demo_site.url}{path}")
         assert response is not None
         assert response.status == 404, path
@@ -138,3 +143,14 @@ def test_auditor_finds_72_subcategories_in_four_functions_in_the_catalog(
     nav_link(page, "AI RMF catalog").click()
     expect(page.get_by_role("heading", level=2)).to_have_count(4)
     expect(page.locator("table tbody tr")).to_have_count(72)
+
+
+def test_officer_follows_a_dashboard_count_to_the_matching_risks(
+    sign_in: Callable[[str], Page], demo_site: DemoSite
+) -> None:
+    page = sign_in("officer")
+    page.get_by_role("link", name="2 open risks of Customer support assistant").click()
+    expect(page).to_have_url(f"{demo_site.url}/risks/?system=support-assistant&status=open")
+    rows = page.get_by_role("table").locator("tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.locator(".status")).to_have_text(["Open", "Open"])

@@ -135,8 +135,14 @@ def test_worker_answers_probe_and_readyz_follows_its_heartbeat(
 
     assert support.stop(worker.proc), "worker ignored SIGTERM\n" + support.tail(worker.log)
     assert worker.proc.returncode == 0, support.tail(worker.log)
-    # A stopped worker's heartbeat goes stale after 30 s; date it back instead of waiting.
-    WorkerHeartbeat.objects.update(seen_at=timezone.now() - HEARTBEAT_STALE - timedelta(seconds=1))
+    # A worker that stops cleanly removes its heartbeat: readiness drops at once.
+    assert not WorkerHeartbeat.objects.filter(hostname=worker.hostname).exists()
+    gone = client.get("/readyz")
+    assert gone.status_code == 503, gone.json()
+    assert gone.json()["checks"] == {"database": True, "broker": True, "worker": False}
+    # A killed worker leaves its row behind, which counts only until it is 30 s old.
+    old = timezone.now() - HEARTBEAT_STALE - timedelta(seconds=1)
+    WorkerHeartbeat.objects.create(hostname=worker.hostname, seen_at=old)
     stale = client.get("/readyz")
     assert stale.status_code == 503, stale.json()
     assert stale.json()["checks"] == {"database": True, "broker": True, "worker": False}

@@ -6,8 +6,12 @@ operations then reach a 2xx and not only 404.
 """
 
 from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 
 from controls.services import catalog_load
 from riskreg.inventory import services as inventory
@@ -29,11 +33,29 @@ SEED = {
 STATUSES: defaultdict[str, defaultdict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> None:
+    """The catalog is shared reference data: loaded once, committed, for the whole run."""
+    with django_db_blocker.unblock():
+        catalog_load()
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection() -> Iterator[None]:
+    """Requests go through the real WSGI handler, which closes the database connection
+    when a request starts and finishes; that would end the test's transaction (on
+    PostgreSQL), so, like Django's test client, these tests keep it open."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def seeded(acme: Tenant) -> Tenant:
-    """acme with the catalog, a system, a dataset, a model version and a proposed risk."""
+    """acme with a system, a dataset, a model version of it and a proposed risk."""
     actor = acme.actor
-    catalog_load()
     system = inventory.system_create(
         actor=actor, slug=SEED["system"], name="Seed system", owner="engineer"
     )

@@ -68,6 +68,7 @@ PATH_EXAMPLES: dict[str, dict[str, str]] = {
 QUERY_EXAMPLES: dict[str, dict[str, Any]] = {
     "catalog_list": {"function": "MAP"},
     "audit_events_list": {"object_type": "risk", "page": 1},
+    "risks_list": {"status": "proposed", "system": SEED["system"]},
 }
 # A valid request body per operation id, for the operations that take one.
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
-    "SECRET_KEY": "x7!q" * 16,
+    "SECRET_KEY": "k3Rv9-wQz2_Lp8Ys4Tn6Bx1Hm5Jc7Ge0Ud2Fa9Ki4Ow8Er3Ty6",
     "DEBUG": "false",
     "ALLOWED_HOSTS": "riskreg.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://riskreg.example.org",
