@@ -50,7 +50,9 @@ class RejectNulMiddleware:
             return _refuse(request, 404, "not_found", "Not found.")
         query = request.META.get("QUERY_STRING", "")
         if "\x00" in query or "%00" in query:
-            return _refuse(request, 400, "malformed_request", "The query string contains a NUL byte.")
+            return _refuse(
+                request, 400, "malformed_request", "The query string contains a NUL byte."
+            )
         return self.get_response(request)
 
 

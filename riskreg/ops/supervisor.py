@@ -52,11 +52,13 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._on_signal)
         self.start()
         while not self.stopping:
-            dead = [c for c in self.children if c.process and c.process.poll() is not None]
+            dead = [
+                (c.name, c.process.returncode)
+                for c in self.children
+                if c.process and c.process.poll() is not None
+            ]
             if dead:
-                print(
-                    f"{dead[0].name} exited with {dead[0].process.returncode}; stopping the rest."
-                )  # type: ignore[union-attr]
+                print(f"{dead[0][0]} exited with {dead[0][1]}; stopping the rest.", flush=True)
                 self.stopping = True
                 self.stop()
                 break

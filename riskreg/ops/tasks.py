@@ -53,5 +53,5 @@ def stop_heartbeat(sender: Any = None, **kwargs: Any) -> None:
     if hostname:
         try:
             services.heartbeat_forget(hostname=hostname)
-        except Exception:  # noqa: BLE001 - shutting down; staleness covers a failure here
+        except Exception:
             log.exception("could not remove heartbeat of %s", hostname)

@@ -23,7 +23,7 @@ class Membership(models.Model):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=32, choices=[(r.value, r.value) for r in Role])
+    role = models.CharField(max_length=32, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -46,7 +46,7 @@ class ServiceAccount(models.Model):
     )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64)
-    role = models.CharField(max_length=32, choices=[(r.value, r.value) for r in Role])
+    role = models.CharField(max_length=32, choices=Role.choices)
     # Empty means every system of the organisation.
     systems = models.ManyToManyField("inventory.AISystem", blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -4,14 +4,14 @@ docs/roles.md carries the same matrix as a table; tests read that table and
 check both that it matches this one and that every endpoint behaves by it.
 """
 
-from enum import StrEnum
+from django.db import models
 
 
-class Role(StrEnum):
-    ADMIN = "admin"
-    COMPLIANCE_OFFICER = "compliance_officer"
-    ENGINEER = "engineer"
-    AUDITOR = "auditor"
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    COMPLIANCE_OFFICER = "compliance_officer", "Compliance officer"
+    ENGINEER = "engineer", "Engineer"
+    AUDITOR = "auditor", "Auditor"
 
 
 ALL = frozenset(Role)

@@ -7,7 +7,6 @@ caller is a leak.
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import pytest
 
