@@ -411,3 +411,10 @@ def test_malformed_authorization_header_is_refused_with_401(header: str, acme: T
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)
     assert_envelope(client.get("/api/v1/me/"), 401, "authentication_failed")
+
+
+def test_unrouted_api_url_answers_404_in_the_envelope(client: Any) -> None:
+    response = client.get("/api/v1/systems/caf%C3%A9/")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Not found.", "extra": {}}
+    assert response["Content-Type"] == "application/json"
