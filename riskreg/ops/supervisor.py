@@ -5,6 +5,7 @@ then stop each child the way it shuts down cleanly (the worker finishes its
 running task first) and wait. A second Ctrl-C kills what is left.
 """
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -13,6 +14,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
+
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -30,7 +33,9 @@ class Supervisor:
 
     def start(self) -> None:
         for child in self.children:
-            child.process = subprocess.Popen(child.argv, start_new_session=True)  # noqa: S603 - our own commands
+            child.process = subprocess.Popen(  # noqa: S603 - our own commands
+                child.argv, start_new_session=True, preexec_fn=_stop_with_parent
+            )
 
     def stop(self, force: bool = False) -> None:
         for child in self.children:
@@ -71,6 +76,15 @@ class Supervisor:
             if all(c.process and c.process.returncode in (0, -2, -15) for c in self.children)
             else 1
         )
+
+
+def _stop_with_parent() -> None:
+    """Linux: the child gets SIGTERM if the supervisor dies without stopping it (e.g. SIGKILL)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # not Linux: a killed supervisor leaves its children running, as before
 
 
 def default_children(host: str, port: int) -> list[Child]:
