@@ -12,7 +12,14 @@ from riskreg.inventory.api import (
     SystemDetailApi,
     SystemsApi,
 )
-from riskreg.organisations.api import MeApi
+from riskreg.organisations.api import (
+    MeApi,
+    MemberDetailApi,
+    MembersApi,
+    ServiceAccountsApi,
+    TokenRevokeApi,
+    TokensApi,
+)
 from riskreg.risks.api import RiskDetailApi, RisksApi, RiskTransitionApi
 
 urlpatterns = [
@@ -34,4 +41,9 @@ urlpatterns = [
     path("audit/events/", AuditEventsApi.as_view(), name="audit-events"),
     path("audit/head/", AuditHeadApi.as_view(), name="audit-head"),
     path("audit/export/", AuditExportApi.as_view(), name="audit-export"),
+    path("tokens/", TokensApi.as_view(), name="tokens"),
+    path("tokens/<slug:prefix>/revoke/", TokenRevokeApi.as_view(), name="token-revoke"),
+    path("members/", MembersApi.as_view(), name="members"),
+    path("members/<str:username>/", MemberDetailApi.as_view(), name="member-detail"),
+    path("service-accounts/", ServiceAccountsApi.as_view(), name="service-accounts"),
 ]

@@ -31,6 +31,7 @@ CODES: dict[str, tuple[int, str]] = {
     ),
     "foreign_reference": (400, "A referenced object does not exist in your organisation."),
     "organisation_required": (403, "You are not a member of any organisation."),
+    "last_admin": (409, "The organisation must keep at least one admin."),
 }
 
 

@@ -13,3 +13,15 @@ class OrganisationRequiredError(ApplicationError):
 
 class SlugTakenError(ApplicationError):
     code = "slug_taken"
+
+
+class LastAdminError(ApplicationError):
+    code = "last_admin"
+
+
+class AlreadyMemberError(ApplicationError):
+    code = "conflict"
+
+
+class TokenRevokedError(ApplicationError):
+    code = "conflict"

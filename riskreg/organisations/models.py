@@ -81,6 +81,8 @@ class ApiToken(models.Model):
 
     class Meta:
         constraints = [
+            # Tokens are addressed by prefix within an organisation (revoking, listing).
+            models.UniqueConstraint(fields=["organization", "prefix"], name="token_prefix_unique"),
             models.CheckConstraint(
                 condition=(
                     models.Q(membership__isnull=False, service_account__isnull=True)

@@ -41,6 +41,15 @@ MATRIX: dict[str, frozenset[Role]] = {
     "risk.transition": frozenset({ADMIN, OFFICER}),
     "audit.read": frozenset({ADMIN, OFFICER, AUDITOR}),
     "audit.export": frozenset({ADMIN, OFFICER, AUDITOR}),
+    # Everyone manages their own tokens; only admins see and revoke everyone's.
+    "token.read": ALL,
+    "token.create": ALL,
+    "token.revoke": ALL,
+    "member.read": frozenset({ADMIN, OFFICER, AUDITOR}),
+    "member.create": frozenset({ADMIN}),
+    "member.update": frozenset({ADMIN}),
+    "service_account.read": frozenset({ADMIN, OFFICER, AUDITOR}),
+    "service_account.create": frozenset({ADMIN}),
 }
 
 

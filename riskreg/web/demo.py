@@ -11,7 +11,7 @@ from riskreg.inventory import services as inventory
 from riskreg.inventory.models import AISystem, Dataset, ModelVersion
 from riskreg.organisations import services as orgs
 from riskreg.organisations.actor import Actor
-from riskreg.organisations.models import Membership, Organization, ServiceAccount
+from riskreg.organisations.models import ApiToken, Membership, Organization, ServiceAccount
 from riskreg.organisations.roles import Role
 from riskreg.risks import services as risks
 from riskreg.risks.models import Risk
@@ -253,6 +253,31 @@ def _service_account(actor: Actor) -> None:
         )
 
 
+# (owner: username or service-account slug, token name, revoked): what the settings pages show.
+# The keys are thrown away: nobody can use these tokens, they only fill the lists.
+TOKENS = [
+    ("engineer", "laptop", False),
+    ("engineer", "old laptop", True),
+    ("ci", "github-actions", False),
+]
+
+
+def _tokens(actor: Actor) -> None:
+    org = actor.organization_id
+    for owner, name, revoked in TOKENS:
+        membership = Membership.objects.filter(organization_id=org, user__username=owner).first()
+        account = ServiceAccount.objects.filter(organization_id=org, slug=owner).first()
+        if ApiToken.objects.filter(
+            organization_id=org, name=name, membership=membership, service_account=account
+        ).exists():
+            continue
+        token, _ = orgs.token_create(
+            actor=actor, name=name, membership=membership, service_account=account
+        )
+        if revoked:
+            orgs.token_revoke(actor=actor, token=token, reason="replaced by a new laptop")
+
+
 def seed_demo() -> None:
     """Create (or complete) the demo organisation and a second one to switch to."""
     demo = _org("demo", "Demo Bank")
@@ -261,6 +286,7 @@ def seed_demo() -> None:
     _inventory(actor)
     _risks(actor)
     _service_account(actor)
+    _tokens(actor)
     # A second organisation, so that organisation switching and tenancy show.
     other = _org("northwind", "Northwind Health")
     other_actor = Actor.system(other.pk)

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from riskreg.web import views
+from riskreg.web import settings_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -21,4 +21,33 @@ urlpatterns = [
     path("risks/", views.risk_list, name="risk-list"),
     path("catalog/", views.catalog, name="catalog"),
     path("audit/", views.audit_trail, name="audit"),
+    path("settings/tokens/", settings_views.tokens, name="settings-tokens"),
+    path("settings/tokens/new/", settings_views.token_create, name="settings-token-create"),
+    path(
+        "settings/tokens/<slug:prefix>/revoke/",
+        settings_views.token_revoke,
+        name="settings-token-revoke",
+    ),
+    path("settings/members/", settings_views.members, name="settings-members"),
+    path("settings/members/add/", settings_views.member_add, name="settings-member-add"),
+    path(
+        "settings/members/<str:username>/role/",
+        settings_views.member_role,
+        name="settings-member-role",
+    ),
+    path(
+        "settings/service-accounts/",
+        settings_views.service_accounts,
+        name="settings-service-accounts",
+    ),
+    path(
+        "settings/service-accounts/new/",
+        settings_views.service_account_create,
+        name="settings-service-account-create",
+    ),
+    path(
+        "settings/service-accounts/<slug:slug>/tokens/",
+        settings_views.service_account_token,
+        name="settings-service-account-token",
+    ),
 ]

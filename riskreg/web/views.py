@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.urls.converters import SlugConverter
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import subcategory_list
 from riskreg.audit import selectors as audit
@@ -42,9 +42,21 @@ NAV = [
     ("risk-list", "Risk register", "risk.read"),
     ("catalog", "AI RMF catalog", "catalog.read"),
     ("audit", "Audit trail", "audit.read"),
+    ("settings-tokens", "Settings", "token.read"),
 ]
 # Detail pages light up their section's link.
-SECTION = {"system-detail": "system-list", "dataset-detail": "dataset-list"}
+SECTION = {
+    "system-detail": "system-list",
+    "dataset-detail": "dataset-list",
+    "settings-token-create": "settings-tokens",
+    "settings-token-revoke": "settings-tokens",
+    "settings-members": "settings-tokens",
+    "settings-member-add": "settings-tokens",
+    "settings-member-role": "settings-tokens",
+    "settings-service-accounts": "settings-tokens",
+    "settings-service-account-create": "settings-tokens",
+    "settings-service-account-token": "settings-tokens",
+}
 PER_PAGE = 25
 SLUG = re.compile(SlugConverter.regex)
 AUDIT_PER_PAGE = 50
@@ -64,13 +76,15 @@ def _render(
     return render(request, template, {**context, "nav": nav}, status=status)
 
 
-def page(action: str) -> Callable[[PageView], PageView]:
+def page(
+    action: str, *, methods: tuple[str, ...] = ("GET", "HEAD")
+) -> Callable[[PageView], PageView]:
     """Login, a current organisation and `action` allowed; the view gets the actor."""
 
     def decorate(view: PageView) -> PageView:
         @wraps(view)
         @login_required
-        @require_safe
+        @require_http_methods(list(methods))
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             membership = request.membership  # type: ignore[attr-defined]
             if not membership:

@@ -5,17 +5,29 @@ and its slugs and names appear nowhere in acme: any of them in an answer to an a
 caller is a leak.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
 
 from controls.models import Category, Function, Scope, Subcategory
 from riskreg.inventory import services as inventory
+from riskreg.organisations import services as orgs
+from riskreg.organisations.models import ApiToken
+from riskreg.organisations.roles import Role
 from riskreg.risks import services as risks
 from tests.conftest import Tenant
 
 SUBCATEGORY = "MEASURE 2.11"
+# Each acme member's own token "laptop", and one of globex's admin, under fixed prefixes so
+# that tables of URLs can name them (a prefix only labels a token; the key stays random).
+OWN_TOKEN_PREFIXES = {
+    Role.ADMIN: "rr_acme_ad",
+    Role.COMPLIANCE_OFFICER: "rr_acme_of",
+    Role.ENGINEER: "rr_acme_en",
+    Role.AUDITOR: "rr_acme_au",
+}
+FOREIGN_TOKEN_PREFIX = "rr_globex1"
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,12 @@ class World:
     foreign: dict[str, str]  # kind -> a globex value that does not exist in acme
     missing: dict[str, str]  # kind -> a value that exists nowhere
     foreign_markers: tuple[str, ...]  # globex text that must never reach an acme caller
+    # kind -> role -> its acme value, for objects each member has its own of (tokens)
+    own_by_role: dict[str, dict[Role, str]] = field(default_factory=dict)
+
+    def own_for(self, kind: str, role: Role) -> str:
+        """The acme value of kind that a caller with role names: its own, where it has one."""
+        return self.own_by_role[kind][role] if kind in self.own_by_role else self.own[kind]
 
 
 def _catalog_row() -> None:
@@ -75,6 +93,9 @@ def _acme_records(acme: Tenant) -> None:
         category="validity_reliability",
     )
     risks.risk_transition(actor=actor, risk=second, status="open")
+    orgs.service_account_create(
+        actor=actor, name="Pipeline", slug="pipeline", role=Role.ENGINEER, system_ids=[system.pk]
+    )
 
 
 def _globex_records(globex: Tenant) -> None:
@@ -94,6 +115,17 @@ def _globex_records(globex: Tenant) -> None:
             category="security_resilience",
             systems=["turnstile"],
         )
+    orgs.service_account_create(actor=actor, name="Globex CI", slug="globex-ci", role=Role.ENGINEER)
+
+
+def _tokens(acme: Tenant, globex: Tenant) -> None:
+    for role, prefix in OWN_TOKEN_PREFIXES.items():
+        token, _ = orgs.token_create(actor=acme.actor, name="laptop", membership=acme.members[role])
+        ApiToken.objects.filter(pk=token.pk).update(prefix=prefix)
+    token, _ = orgs.token_create(
+        actor=globex.actor, name="globex laptop", membership=globex.members[Role.ADMIN]
+    )
+    ApiToken.objects.filter(pk=token.pk).update(prefix=FOREIGN_TOKEN_PREFIX)
 
 
 @pytest.fixture
@@ -101,6 +133,7 @@ def world(acme: Tenant, globex: Tenant) -> World:
     _catalog_row()
     _acme_records(acme)
     _globex_records(globex)
+    _tokens(acme, globex)
     return World(
         acme=acme,
         globex=globex,
@@ -109,18 +142,23 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "model_version": "1.0",
             "dataset": "loans-2023",
             "risk": "RSK-001",
+            "member": "engineer",
         },
         foreign={
             "system": "turnstile",
             "model_version": "7.3-beta",
             "dataset": "passport-photos",
             "risk": "RSK-005",
+            "token": FOREIGN_TOKEN_PREFIX,
+            "member": "globex-engineer",
         },
         missing={
             "system": "no-such-system",
             "model_version": "9.9.9",
             "dataset": "no-such-dataset",
             "risk": "RSK-099",
+            "token": "rr_nothere",
+            "member": "nobody",
         },
         foreign_markers=(
             "globex",
@@ -132,5 +170,7 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "Passport photo archive",
             "Spoofed faces",
             "Printed photos",
+            "globex laptop",
         ),
+        own_by_role={"token": dict(OWN_TOKEN_PREFIXES)},
     )

@@ -36,6 +36,8 @@ OWN_URL = {
     "slug": "credit-scoring",
     "version": "1.0",
     "reference": "RSK-001",
+    "prefix": "rr_acme_ad",  # the admin's own token
+    "username": "engineer",
 }
 DATASET_URL = {"slug": "loans-2023"}
 
@@ -62,6 +64,9 @@ def without(body: dict[str, Any], key: str) -> dict[str, Any]:
 SYSTEM = {"name": "Loan approval", "slug": "loan-approval"}
 MODEL_VERSION = {"version": "2.0"}
 DATASET = {"name": "Applicants 2024", "slug": "applicants-2024"}
+TOKEN = {"name": "notebook"}
+MEMBER = {"username": "newcomer", "role": "engineer"}
+SERVICE_ACCOUNT = {"name": "Nightly evaluation", "slug": "nightly", "role": "engineer"}
 RISK = {
     "title": "Drift after retraining",
     "statement": "Scores shift after each retraining.",
@@ -217,6 +222,63 @@ FIELD_CASES: dict[tuple[str, str], list[Case]] = {
         Case("unknown status", {"status": "archived"}, "status"),
         Case("status is a number", {"status": 3}, "status"),
         Case("NUL byte in status", {"status": "open\x00"}, "status"),
+    ],
+    ("POST", "/api/v1/tokens/"): [
+        Case("missing name", {}, "name"),
+        Case("name is blank", {"name": ""}, "name"),
+        Case("name too long", {"name": "n" * 201}, "name"),
+        Case("NUL byte in name", {"name": NUL}, "name"),
+        Case("days is zero", {**TOKEN, "days": 0}, "days"),
+        Case("days beyond a year", {**TOKEN, "days": 366}, "days"),
+        Case("days is text", {**TOKEN, "days": "ninety"}, "days"),
+        Case("service account is a list", {**TOKEN, "service_account": ["ci"]}, "service_account"),
+        refused_reference(
+            "service account that does not exist",
+            {**TOKEN, "service_account": "no-such-account"},
+            "service_account",
+        ),
+        refused_reference(
+            "service account from globex",
+            {**TOKEN, "service_account": "globex-ci"},
+            "service_account",
+        ),
+    ],
+    ("POST", "/api/v1/tokens/{prefix}/revoke/"): [
+        Case("reason too long", {"reason": "r" * 501}, "reason"),
+        Case("reason is a list", {"reason": ["lost"]}, "reason"),
+        Case("NUL byte in reason", {"reason": NUL}, "reason"),
+    ],
+    ("POST", "/api/v1/members/"): [
+        Case("missing username", without(MEMBER, "username"), "username"),
+        Case("missing role", without(MEMBER, "role"), "role"),
+        Case("unknown role", {**MEMBER, "role": "owner"}, "role"),
+        Case("username with spaces", {**MEMBER, "username": "new comer"}, "username"),
+        Case("username too long", {**MEMBER, "username": "u" * 151}, "username"),
+        Case("NUL byte in username", {**MEMBER, "username": NUL}, "username"),
+        Case("email is not an address", {**MEMBER, "email": "not-an-address"}, "email"),
+        Case("already a member", {**MEMBER, "username": "officer"}, "username", 409, "conflict"),
+    ],
+    ("PATCH", "/api/v1/members/{username}/"): [
+        Case("missing role", {}, "role"),
+        Case("unknown role", {"role": "owner"}, "role"),
+        Case("role is null", {"role": None}, "role"),
+        Case("role is a list", {"role": ["admin"]}, "role"),
+    ],
+    ("POST", "/api/v1/service-accounts/"): [
+        Case("missing name", without(SERVICE_ACCOUNT, "name"), "name"),
+        Case("missing slug", without(SERVICE_ACCOUNT, "slug"), "slug"),
+        Case("missing role", without(SERVICE_ACCOUNT, "role"), "role"),
+        Case("unknown role", {**SERVICE_ACCOUNT, "role": "robot"}, "role"),
+        Case("slug with spaces", {**SERVICE_ACCOUNT, "slug": "night ly"}, "slug"),
+        Case("NUL byte in name", {**SERVICE_ACCOUNT, "name": NUL}, "name"),
+        Case("systems not a list", {**SERVICE_ACCOUNT, "systems": "credit-scoring"}, "systems"),
+        refused_reference(
+            "system from globex", {**SERVICE_ACCOUNT, "systems": ["turnstile"]}, "systems"
+        ),
+        refused_reference(
+            "system that does not exist", {**SERVICE_ACCOUNT, "systems": ["nope"]}, "systems"
+        ),
+        Case("slug taken", {**SERVICE_ACCOUNT, "slug": "pipeline"}, "slug", 409, "slug_taken"),
     ],
 }
 

@@ -55,6 +55,8 @@ SYSTEM = {"slug": "system"}
 MODEL_VERSION = {"slug": "system", "version": "model_version"}
 DATASET = {"slug": "dataset"}
 RISK = {"reference": "risk"}
+TOKEN = {"prefix": "token"}  # each caller's own token (World.own_by_role)
+MEMBER = {"username": "member"}
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/me/"): Sample(),
@@ -110,6 +112,26 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/audit/events/"): Sample(),
     ("GET", "/api/v1/audit/head/"): Sample(),
     ("GET", "/api/v1/audit/export/"): Sample(),
+    ("GET", "/api/v1/tokens/"): Sample(),
+    ("POST", "/api/v1/tokens/"): Sample(
+        body={"name": "notebook", "days": 30}, audit=("token.create",)
+    ),
+    ("POST", "/api/v1/tokens/{prefix}/revoke/"): Sample(
+        kwargs=TOKEN, body={"reason": "laptop lost"}, audit=("token.revoke",)
+    ),
+    ("GET", "/api/v1/members/"): Sample(),
+    ("POST", "/api/v1/members/"): Sample(
+        body={"username": "newcomer", "role": "engineer", "email": "newcomer@example.com"},
+        audit=("membership.add",),
+    ),
+    ("PATCH", "/api/v1/members/{username}/"): Sample(
+        kwargs=MEMBER, body={"role": "auditor"}, audit=("membership.change_role",)
+    ),
+    ("GET", "/api/v1/service-accounts/"): Sample(),
+    ("POST", "/api/v1/service-accounts/"): Sample(
+        body={"name": "CI", "slug": "ci", "role": "engineer", "systems": ["credit-scoring"]},
+        audit=("service_account.create",),
+    ),
 }
 
 OPERATIONS = api_operations()
@@ -181,7 +203,7 @@ def test_member_is_allowed_or_refused_exactly_as_docs_roles_md_says(
 ) -> None:
     sample = sample_for(op)
     client = api_for(role)
-    path = op.url(**{kwarg: world.own[kind] for kwarg, kind in sample.kwargs.items()})
+    path = op.url(**{kwarg: world.own_for(kind, role) for kwarg, kind in sample.kwargs.items()})
     before, mark = db_snapshot(), last_audit_id()
 
     response = call(client, op, path, sample)

@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from controls.services import catalog_load
 from riskreg.inventory import services as inventory
 from riskreg.organisations import services as orgs
+from riskreg.organisations.models import ApiToken
 from riskreg.organisations.roles import Role
 from riskreg.risks import services as risks
 from tests.conftest import Tenant
@@ -27,6 +28,8 @@ SEED = {
     "dataset": "seed-dataset",
     "risk": "RSK-001",
     "subcategory": "GOVERN 1.1",
+    "token": "rr_seedtok",  # the engineer's token "seed", under a fixed prefix
+    "member": "engineer",
 }
 
 # operation id -> role -> statuses seen; filled by the generated tests, read at the end.
@@ -75,6 +78,8 @@ def seeded(acme: Tenant) -> Tenant:
         subcategories=[SEED["subcategory"]],
     )
     assert risk.reference == SEED["risk"]
+    token, _ = orgs.token_create(actor=actor, name="seed", membership=acme.members[Role.ENGINEER])
+    ApiToken.objects.filter(pk=token.pk).update(prefix=SEED["token"])
     return acme
 
 

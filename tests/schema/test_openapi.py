@@ -64,6 +64,8 @@ PATH_EXAMPLES: dict[str, dict[str, str]] = {
     "/api/v1/datasets/{slug}/": {"slug": SEED["dataset"]},
     "/api/v1/risks/{reference}/": {"reference": SEED["risk"]},
     "/api/v1/risks/{reference}/transition/": {"reference": SEED["risk"]},
+    "/api/v1/tokens/{prefix}/revoke/": {"prefix": SEED["token"]},
+    "/api/v1/members/{username}/": {"username": SEED["member"]},
 }
 QUERY_EXAMPLES: dict[str, dict[str, Any]] = {
     "catalog_list": {"function": "MAP"},
@@ -94,6 +96,16 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "risks_update": {"title": "Seed risk, reworded", "owner": None},
     "risks_transition": {"status": "open"},
+    "tokens_create": {"name": "notebook", "days": 30},
+    "tokens_revoke": {"reason": "rotated"},
+    "members_create": {"username": "new-member", "role": "auditor", "email": "new@example.com"},
+    "members_update": {"role": "auditor"},
+    "service_accounts_create": {
+        "name": "Nightly evaluation",
+        "slug": "nightly",
+        "role": "engineer",
+        "systems": [SEED["system"]],
+    },
 }
 
 
