@@ -7,14 +7,17 @@ feature adds itself here, so `make run` shows the product as it stands.
 from datetime import date
 from typing import Any
 
+from controls.services import catalog_load
+from riskreg.inventory import selectors as inventory_selectors
 from riskreg.inventory import services as inventory
-from riskreg.inventory.models import AISystem, Dataset, ModelVersion
+from riskreg.inventory.models import AISystem
+from riskreg.organisations import selectors as org_selectors
 from riskreg.organisations import services as orgs
 from riskreg.organisations.actor import Actor
-from riskreg.organisations.models import ApiToken, Membership, Organization, ServiceAccount
+from riskreg.organisations.models import Organization
 from riskreg.organisations.roles import Role
+from riskreg.risks import selectors as risk_selectors
 from riskreg.risks import services as risks
-from riskreg.risks.models import Risk
 
 PASSWORD = "riskreg-demo"
 USERS = {
@@ -197,44 +200,44 @@ PATHS = {"open": ["open"], "treating": ["open", "treating"], "proposed": []}
 
 
 def _org(slug: str, name: str) -> Organization:
-    return Organization.objects.filter(slug=slug).first() or orgs.organization_create(
+    return org_selectors.organization_get(slug=slug) or orgs.organization_create(
         name=name, slug=slug
     )
 
 
 def _members(actor: Actor, roles: dict[str, Role]) -> None:
     for username, role in roles.items():
-        if not Membership.objects.filter(
-            organization_id=actor.organization_id, user__username=username
-        ).exists():
+        if not org_selectors.membership_get(
+            organization_id=actor.organization_id, username=username
+        ):
             orgs.membership_add(actor=actor, username=username, role=role, password=PASSWORD)
+
+
+def _system(actor: Actor, slug: str) -> AISystem | None:
+    return inventory_selectors.system_list(actor=actor).filter(slug=slug).first()
 
 
 def _inventory(actor: Actor) -> None:
     for d in DATASETS:
-        if not Dataset.objects.filter(
-            organization_id=actor.organization_id, slug=d["slug"]
-        ).exists():
+        if not inventory_selectors.dataset_list(actor=actor).filter(slug=d["slug"]).exists():
             inventory.dataset_create(actor=actor, **d)
     for s in SYSTEMS:
-        if not AISystem.objects.filter(
-            organization_id=actor.organization_id, slug=s["slug"]
-        ).exists():
+        if _system(actor, s["slug"]) is None:
             inventory.system_create(actor=actor, **s)
     for v in VERSIONS:
         fields = dict(v)
-        system = AISystem.objects.get(
-            organization_id=actor.organization_id, slug=fields.pop("system")
-        )
-        if not ModelVersion.objects.filter(system=system, version=v["version"]).exists():
+        system = inventory_selectors.system_get(actor=actor, slug=fields.pop("system"))
+        versions = inventory_selectors.model_version_list(actor=actor, system=system)
+        if not versions.filter(version=v["version"]).exists():
             inventory.model_version_create(actor=actor, system=system, **fields)
 
 
 def _risks(actor: Actor) -> None:
+    titles = set(risk_selectors.risk_list(actor=actor).values_list("title", flat=True))
     for r in RISKS:
         fields = dict(r)
         status = fields.pop("status")
-        if Risk.objects.filter(organization_id=actor.organization_id, title=r["title"]).exists():
+        if r["title"] in titles:
             continue
         risk = risks.risk_create(actor=actor, **fields)
         for step in PATHS[status]:
@@ -242,8 +245,8 @@ def _risks(actor: Actor) -> None:
 
 
 def _service_account(actor: Actor) -> None:
-    if not ServiceAccount.objects.filter(organization_id=actor.organization_id, slug="ci").exists():
-        system = AISystem.objects.get(organization_id=actor.organization_id, slug="credit-scoring")
+    if not org_selectors.service_account_list(actor=actor).filter(slug="ci").exists():
+        system = inventory_selectors.system_get(actor=actor, slug="credit-scoring")
         orgs.service_account_create(
             actor=actor,
             name="CI pipeline (credit scoring)",
@@ -263,13 +266,15 @@ TOKENS = [
 
 
 def _tokens(actor: Actor) -> None:
-    org = actor.organization_id
     for owner, name, revoked in TOKENS:
-        membership = Membership.objects.filter(organization_id=org, user__username=owner).first()
-        account = ServiceAccount.objects.filter(organization_id=org, slug=owner).first()
-        if ApiToken.objects.filter(
-            organization_id=org, name=name, membership=membership, service_account=account
-        ).exists():
+        membership = org_selectors.membership_get(
+            organization_id=actor.organization_id, username=owner
+        )
+        account = org_selectors.service_account_list(actor=actor).filter(slug=owner).first()
+        existing = org_selectors.token_list(actor=actor).filter(
+            name=name, membership=membership, service_account=account
+        )
+        if existing.exists():
             continue
         token, _ = orgs.token_create(
             actor=actor, name=name, membership=membership, service_account=account
@@ -280,6 +285,7 @@ def _tokens(actor: Actor) -> None:
 
 def seed_demo() -> None:
     """Create (or complete) the demo organisation and a second one to switch to."""
+    catalog_load()  # the demo's risks cite AI RMF subcategories
     demo = _org("demo", "Demo Bank")
     actor = Actor.system(demo.pk)
     _members(actor, USERS)
@@ -291,7 +297,7 @@ def seed_demo() -> None:
     other = _org("northwind", "Northwind Health")
     other_actor = Actor.system(other.pk)
     _members(other_actor, USERS)
-    if not AISystem.objects.filter(organization=other, slug="triage-assistant").exists():
+    if _system(other_actor, "triage-assistant") is None:
         inventory.system_create(
             actor=other_actor,
             slug="triage-assistant",

@@ -2,7 +2,6 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from controls.services import catalog_load
 from riskreg.web.demo import PASSWORD, USERS, seed_demo
 
 
@@ -10,7 +9,6 @@ class Command(BaseCommand):
     help = "Create the demo organisation (idempotent): users admin, officer, engineer, auditor."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        catalog_load()
         seed_demo()
         self.stdout.write(
             "demo organisation ready; logins (password {!r}): {}".format(PASSWORD, ", ".join(USERS))
