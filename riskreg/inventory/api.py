@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from riskreg.inventory import selectors, services
 from riskreg.inventory.models import (
+    VERSION_PATTERN,
     AISystem,
     DeploymentContext,
     LifecycleStage,
@@ -136,7 +137,7 @@ class ModelVersionUpdateInputSerializer(serializers.Serializer[Any]):
 
 
 class ModelVersionCreateInputSerializer(ModelVersionUpdateInputSerializer):
-    version = serializers.CharField(max_length=64)
+    version = serializers.RegexField(VERSION_PATTERN, max_length=64)
     training_datasets = serializers.ListField(
         child=serializers.SlugField(max_length=64), required=False, max_length=100
     )

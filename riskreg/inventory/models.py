@@ -6,6 +6,11 @@ from django.db import models
 from django.utils import timezone
 
 sha256_validator = RegexValidator(r"^[0-9a-f]{64}$", "must be 64 lowercase hex digits (SHA-256)")
+# Versions appear in URLs (/systems/{slug}/model-versions/{version}/): no "/" or spaces.
+VERSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$"
+version_validator = RegexValidator(
+    VERSION_PATTERN, "must start with a letter or digit and use only letters, digits, . _ + -"
+)
 
 
 class LifecycleStage(models.TextChoices):
@@ -123,7 +128,7 @@ class ModelVersion(models.Model):
         "organisations.Organization", on_delete=models.PROTECT, related_name="+"
     )
     system = models.ForeignKey(AISystem, on_delete=models.PROTECT, related_name="model_versions")
-    version = models.CharField(max_length=64)
+    version = models.CharField(max_length=64, validators=[version_validator])
     status = models.CharField(
         max_length=32, choices=ModelStatus.choices, default=ModelStatus.DEVELOPMENT
     )

@@ -346,3 +346,15 @@ def test_audit_chain_stays_verifiable_and_exportable_after_api_writes(
     assert len(lines) == head["seq"] == events.count()
     assert json.loads(lines[-1])["hash"] == head["hash"]
     assert {json.loads(line)["organization"] for line in lines} == {"acme"}
+
+
+@pytest.mark.parametrize("version", ["1.0/2", "has space", "-leading-dash", "ünï"])
+def test_engineer_cannot_register_a_version_that_cannot_live_in_a_url(
+    api_for: Any, acme: Tenant, version: str
+) -> None:
+    inventory.system_create(actor=acme.actor, slug="vision", name="Vision")
+    response = api_for(Role.ENGINEER).post(
+        "/api/v1/systems/vision/model-versions/", {"version": version}, format="json"
+    )
+    assert response.status_code == 400
+    assert "version" in response.json()["extra"]["fields"]
