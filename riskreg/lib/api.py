@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -84,10 +84,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers["Retry-After"] = str(int(wait))
         return Response(envelope(code, str(exc.detail)), status=exc.status_code, headers=headers)
     return None
-
-
-def not_found_response() -> Response:
-    return Response(envelope("not_found", "Not found."), status=status.HTTP_404_NOT_FOUND)
 
 
 def paginated(serializer_class: type[Any]) -> type[Any]:

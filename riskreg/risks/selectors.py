@@ -39,15 +39,6 @@ def risk_get(*, actor: Actor, reference: str) -> Risk:
     return risk
 
 
-def risk_counts_by_system(*, actor: Actor) -> dict[int, int]:
-    """Number of risks linked to each system, for the dashboard."""
-    rows = Risk.systems.through.objects.filter(risk__organization_id=actor.organization_id)
-    counts: dict[int, int] = {}
-    for system_id in rows.values_list("aisystem_id", flat=True):
-        counts[system_id] = counts.get(system_id, 0) + 1
-    return counts
-
-
 def risk_status_counts_by_system(*, actor: Actor) -> dict[int, dict[str, int]]:
     """For each system, how many linked risks are in each status (one grouped query)."""
     rows = (
