@@ -3,6 +3,20 @@
 from django.urls import path
 
 from controls.api import CatalogApi
+from evaluations.api.evidence import (
+    EvidenceApi,
+    EvidenceAttachmentApi,
+    EvidenceDetailApi,
+    EvidenceSchemaApi,
+    EvidenceSchemasApi,
+    EvidenceWithdrawApi,
+)
+from evaluations.api.incidents import (
+    IncidentDetailApi,
+    IncidentsApi,
+    IncidentTimelineApi,
+    IncidentTransitionApi,
+)
 from riskreg.audit.api import AuditEventsApi, AuditExportApi, AuditHeadApi
 from riskreg.inventory.api import (
     DatasetDetailApi,
@@ -38,6 +52,28 @@ urlpatterns = [
     path("risks/", RisksApi.as_view(), name="risks"),
     path("risks/<str:reference>/", RiskDetailApi.as_view(), name="risk-detail"),
     path("risks/<str:reference>/transition/", RiskTransitionApi.as_view(), name="risk-transition"),
+    path("evidence/", EvidenceApi.as_view(), name="evidence"),
+    path("evidence/schemas/", EvidenceSchemasApi.as_view(), name="evidence-schemas"),
+    path("evidence/schemas/<slug:kind>/", EvidenceSchemaApi.as_view(), name="evidence-schema"),
+    path("evidence/<uuid:uid>/", EvidenceDetailApi.as_view(), name="evidence-detail"),
+    path("evidence/<uuid:uid>/withdraw/", EvidenceWithdrawApi.as_view(), name="evidence-withdraw"),
+    path(
+        "evidence/<uuid:uid>/attachments/<str:sha256>/",
+        EvidenceAttachmentApi.as_view(),
+        name="evidence-attachment",
+    ),
+    path("incidents/", IncidentsApi.as_view(), name="incidents"),
+    path("incidents/<str:reference>/", IncidentDetailApi.as_view(), name="incident-detail"),
+    path(
+        "incidents/<str:reference>/transition/",
+        IncidentTransitionApi.as_view(),
+        name="incident-transition",
+    ),
+    path(
+        "incidents/<str:reference>/timeline/",
+        IncidentTimelineApi.as_view(),
+        name="incident-timeline",
+    ),
     path("audit/events/", AuditEventsApi.as_view(), name="audit-events"),
     path("audit/head/", AuditHeadApi.as_view(), name="audit-head"),
     path("audit/export/", AuditExportApi.as_view(), name="audit-export"),

@@ -169,8 +169,13 @@ if RISKREG_HTTPS:
 # Empty on purpose: the documented production settings pass `check --deploy` as they are.
 SILENCED_SYSTEM_CHECKS: list[str] = []
 
-# Upload limits are checked before anything is parsed.
+# Upload limits are checked before anything is parsed. This one bounds the body apart
+# from files; each evidence attachment has its own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("RISKREG_MAX_REQUEST_BYTES", default=5 * 1024 * 1024)
+RISKREG_ATTACHMENT_MAX_BYTES = env_int("RISKREG_ATTACHMENT_MAX_BYTES", default=50 * 1024 * 1024)
+RISKREG_ATTACHMENTS_DIR = Path(
+    env_str("RISKREG_ATTACHMENTS_DIR", str(DATA_DIR / "attachments"))
+).resolve()
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -179,6 +184,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["riskreg.organisations.permissions.RoleAllowed"],
     "DEFAULT_PARSER_CLASSES": ["riskreg.lib.parsers.SafeJSONParser"],
+    # `format` is a field of evidence submissions, not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "riskreg.lib.pagination.Pagination",
     "PAGE_SIZE": 50,
@@ -198,6 +205,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RiskStatusEnum": "riskreg.risks.models.RiskStatus",
         "ModelStatusEnum": "riskreg.inventory.models.ModelStatus",
+        "IncidentStatusEnum": "evaluations.models.IncidentStatus",
+        "EvidenceKindEnum": "evaluations.models.EvidenceKind",
+        "TimelineEntryKindEnum": "evaluations.models.TimelineEntryKind",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -1,5 +1,8 @@
 """Test settings: the real settings, plus what only a test run needs."""
 
+import tempfile
+from pathlib import Path
+
 from riskreg.settings import *  # noqa: F403 - the test run starts from the real settings
 from riskreg.settings import STORAGES
 
@@ -11,3 +14,6 @@ WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 # Hashing demo passwords with PBKDF2 costs seconds per login; tests need no strength.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Attachments of a test run go to a folder of their own, never into ./var.
+RISKREG_ATTACHMENTS_DIR = Path(tempfile.mkdtemp(prefix="riskreg-test-attachments-"))

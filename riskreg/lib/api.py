@@ -97,7 +97,22 @@ def paginated(serializer_class: type[Any]) -> type[Any]:
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": serializer_class(many=True),
-            "paginated": True,  # tells ApiAutoSchema to document `page` and `page_size`
+            "paginated": "page",  # tells ApiAutoSchema to document `page` and `page_size`
+        },
+    )
+
+
+def cursor_paginated(serializer_class: type[Any]) -> type[Any]:
+    """A schema-only serializer for the cursor-paginated envelope around serializer_class."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return type(
+        f"CursorPaginated{name}Serializer",
+        (serializers.Serializer,),
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+            "paginated": "cursor",  # tells ApiAutoSchema to document `cursor` and `page_size`
         },
     )
 
@@ -107,5 +122,16 @@ def paginated_response(request: Any, view: Any, rows: Any, serializer_class: typ
     from riskreg.lib.pagination import Pagination
 
     paginator = Pagination()
+    page = paginator.paginate_queryset(rows, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def cursor_paginated_response(
+    request: Any, view: Any, rows: Any, serializer_class: type[Any]
+) -> Response:
+    """One page of rows (newest first) with opaque next/previous cursors."""
+    from riskreg.lib.pagination import Cursor
+
+    paginator = Cursor()
     page = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)

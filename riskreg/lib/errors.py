@@ -24,7 +24,7 @@ CODES: dict[str, tuple[int, str]] = {
     "request_too_large": (413, "The request body is larger than allowed."),
     "slug_taken": (409, "Another object in the organisation already uses this slug."),
     "version_taken": (409, "The AI system already has a model version with this name."),
-    "invalid_transition": (409, "The risk cannot move from its status to the one asked."),
+    "invalid_transition": (409, "The object cannot move from its status to the one asked."),
     "transition_reserved": (
         409,
         "Accepting and dismissing go through the acceptance workflow, not this endpoint.",
@@ -32,6 +32,25 @@ CODES: dict[str, tuple[int, str]] = {
     "foreign_reference": (400, "A referenced object does not exist in your organisation."),
     "organisation_required": (403, "You are not a member of any organisation."),
     "last_admin": (409, "The organisation must keep at least one admin."),
+    "evidence_invalid": (
+        400,
+        "The evidence document does not match its kind's schema; extra.errors lists every "
+        "problem with its JSON pointer.",
+    ),
+    "import_failed": (400, "The file to import does not have the shape its format expects."),
+    "idempotency_conflict": (
+        409,
+        "The Idempotency-Key was already used for a different document or attachment.",
+    ),
+    "evidence_not_current": (
+        409,
+        "The evidence item was already withdrawn or superseded.",
+    ),
+    "attachment_too_large": (413, "An attachment is larger than this server accepts."),
+    "attachment_type_refused": (
+        415,
+        "An attachment's type is not accepted, or its content does not match its type.",
+    ),
 }
 
 

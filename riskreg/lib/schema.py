@@ -28,17 +28,24 @@ class ApiAutoSchema(AutoSchema):
     version taken, transition not allowed).
     """
 
-    def _is_paginated(self) -> bool:
+    def _paging(self) -> str | None:
+        """ "page", "cursor", or None: how the operation's list response is paginated."""
         found = self.get_response_serializers()
         if isinstance(found, dict):
             found = found.get(200)
-        return bool(getattr(found, "paginated", False))
+        return getattr(found, "paginated", None)
+
+    def _is_paginated(self) -> bool:
+        return self._paging() is not None
 
     def _get_pagination_parameters(self) -> list[dict[str, Any]]:
-        if self._is_paginated():
-            from riskreg.lib.pagination import Pagination
+        from riskreg.lib.pagination import Cursor, Pagination
 
+        paging = self._paging()
+        if paging == "page":
             return Pagination().get_schema_operation_parameters(self.view)
+        if paging == "cursor":
+            return Cursor().get_schema_operation_parameters(self.view)
         return super()._get_pagination_parameters()  # type: ignore[no-untyped-call,no-any-return]
 
     def _resolve_path_parameters(self, variables: list[str]) -> list[dict[str, Any]]:

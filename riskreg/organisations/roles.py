@@ -39,6 +39,15 @@ MATRIX: dict[str, frozenset[Role]] = {
     "risk.create": frozenset({ADMIN, OFFICER, ENGINEER}),
     "risk.update": frozenset({ADMIN, OFFICER}),
     "risk.transition": frozenset({ADMIN, OFFICER}),
+    "evidence.read": ALL,
+    "evidence.create": frozenset({ADMIN, OFFICER, ENGINEER}),
+    "evidence.withdraw": frozenset({ADMIN, OFFICER}),
+    "incident.read": ALL,
+    "incident.create": frozenset({ADMIN, OFFICER, ENGINEER}),
+    "incident.update": frozenset({ADMIN, OFFICER, ENGINEER}),
+    # Engineers move incidents along; closing is an officer's call (checked in the service).
+    "incident.transition": frozenset({ADMIN, OFFICER, ENGINEER}),
+    "incident.note": frozenset({ADMIN, OFFICER, ENGINEER}),
     "audit.read": frozenset({ADMIN, OFFICER, AUDITOR}),
     "audit.export": frozenset({ADMIN, OFFICER, AUDITOR}),
     # Everyone manages their own tokens; only admins see and revoke everyone's.

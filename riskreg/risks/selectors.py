@@ -2,7 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
-from riskreg.lib.errors import NotFoundError
+from riskreg.lib.errors import ForeignReferenceError, NotFoundError
 from riskreg.organisations.actor import Actor
 from riskreg.risks.models import Risk
 
@@ -56,3 +56,14 @@ def risk_status_counts_by_system(*, actor: Actor) -> dict[int, dict[str, int]]:
 def risk_list_by_dataset(*, actor: Actor, dataset_id: int) -> QuerySet[Risk]:
     """Risks that name the dataset, loaded as risk_list loads them."""
     return risk_list(actor=actor).filter(datasets__pk=dataset_id)
+
+
+def risks_by_references(*, actor: Actor, references: list[str], field: str) -> list[Risk]:
+    """Resolve reference codes within the organisation; an unknown one is a 400 naming field."""
+    found = []
+    for reference in references:
+        try:
+            found.append(risk_get(actor=actor, reference=reference))
+        except NotFoundError as exc:
+            raise ForeignReferenceError.for_field(field, reference) from exc
+    return found

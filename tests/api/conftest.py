@@ -6,11 +6,15 @@ caller is a leak.
 """
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from controls.models import Category, Function, Scope, Subcategory
+from evaluations.models import Evidence
+from evaluations.services import evidence as evidence_services
+from evaluations.services import incidents as incident_services
 from riskreg.inventory import services as inventory
 from riskreg.organisations import services as orgs
 from riskreg.organisations.models import ApiToken
@@ -96,6 +100,64 @@ def _acme_records(acme: Tenant) -> None:
     orgs.service_account_create(
         actor=actor, name="Pipeline", slug="pipeline", role=Role.ENGINEER, system_ids=[system.pk]
     )
+    evidence_services.evidence_submit(
+        actor=actor,
+        document=performance_document("credit-scoring", "1.0"),
+        provenance=evidence_services.Provenance(tool_name="pytest"),
+    )
+    policy(actor, "Acceptable use of AI", POLICY_TEXT)
+    incident(actor, "Scores drifted after a data outage", "credit-scoring")
+
+
+POLICY_TEXT = b"# Acceptable use of AI\n\nEvery AI system has an owner.\n"
+
+
+def performance_document(system: str, version: str) -> dict[str, object]:
+    return {
+        "kind": "performance",
+        "system": system,
+        "model_version": version,
+        "context": "evaluation",
+        "effective_date": "2026-11-01",
+        "metrics": {"task": "binary_classification", "scores": {"accuracy": 0.91}},
+    }
+
+
+def policy(actor: object, title: str, text: bytes) -> str:
+    """Submit an organisation-wide policy with one attachment; returns the item's uid."""
+    document = {
+        "kind": "document",
+        "system": None,
+        "context": "evaluation",
+        "effective_date": "2026-10-01",
+        "document": {
+            "document_type": "policy",
+            "title": title,
+            "summary": "Who may use AI, and how.",
+            "reviewed_by": "Board",
+            "reviewed_on": "2026-09-30",
+        },
+    }
+    upload = SimpleUploadedFile("policy.md", text, content_type="text/markdown")
+    result = evidence_services.evidence_submit(
+        actor=actor,  # type: ignore[arg-type]
+        document=document,
+        provenance=evidence_services.Provenance(tool_name="handbook"),
+        uploads=[upload],
+    )
+    return str(result.items[0].uid)
+
+
+def incident(actor: object, title: str, system: str) -> None:
+    incident_services.incident_create(
+        actor=actor,  # type: ignore[arg-type]
+        title=title,
+        description="Noticed in production.",
+        severity="high",
+        occurred_at=datetime(2026, 10, 1, 8, tzinfo=UTC),
+        detected_at=datetime(2026, 10, 1, 9, tzinfo=UTC),
+        systems=[system],
+    )
 
 
 def _globex_records(globex: Tenant) -> None:
@@ -116,6 +178,14 @@ def _globex_records(globex: Tenant) -> None:
             systems=["turnstile"],
         )
     orgs.service_account_create(actor=actor, name="Globex CI", slug="globex-ci", role=Role.ENGINEER)
+    evidence_services.evidence_submit(
+        actor=actor,
+        document=performance_document("turnstile", "7.3-beta"),
+        provenance=evidence_services.Provenance(tool_name="globex-bench"),
+    )
+    policy(actor, "Globex biometrics policy", b"# Globex biometrics policy\n")
+    for n in range(1, 4):
+        incident(actor, f"Turnstile let a stranger in ({n})", "turnstile")
 
 
 def _tokens(acme: Tenant, globex: Tenant) -> None:
@@ -134,6 +204,8 @@ def world(acme: Tenant, globex: Tenant) -> World:
     _acme_records(acme)
     _globex_records(globex)
     _tokens(acme, globex)
+    own_policy = Evidence.objects.get(organization=acme.org, kind="document")
+    foreign_policy = Evidence.objects.get(organization=globex.org, kind="document")
     return World(
         acme=acme,
         globex=globex,
@@ -143,6 +215,10 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "dataset": "loans-2023",
             "risk": "RSK-001",
             "member": "engineer",
+            "evidence": str(own_policy.uid),
+            "attachment": own_policy.document["attachments"][0]["sha256"],
+            "kind": "fairness",
+            "incident": "INC-001",
         },
         foreign={
             "system": "turnstile",
@@ -151,6 +227,10 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "risk": "RSK-005",
             "token": FOREIGN_TOKEN_PREFIX,
             "member": "globex-engineer",
+            "evidence": str(foreign_policy.uid),
+            "attachment": foreign_policy.document["attachments"][0]["sha256"],
+            "kind": "unknown-kind",
+            "incident": "INC-003",
         },
         missing={
             "system": "no-such-system",
@@ -159,6 +239,10 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "risk": "RSK-099",
             "token": "rr_nothere",
             "member": "nobody",
+            "evidence": "00000000-0000-4000-8000-000000000000",
+            "attachment": "0" * 64,
+            "kind": "absent-kind",
+            "incident": "INC-099",
         },
         foreign_markers=(
             "globex",
@@ -171,6 +255,9 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "Spoofed faces",
             "Printed photos",
             "globex laptop",
+            "globex-bench",
+            "Globex biometrics policy",
+            "Turnstile let a stranger in",
         ),
         own_by_role={"token": dict(OWN_TOKEN_PREFIXES)},
     )

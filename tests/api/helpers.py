@@ -11,6 +11,15 @@ from django.db.models import Model
 from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from evaluations.models import (
+    Blob,
+    Evidence,
+    EvidenceAttachment,
+    Incident,
+    IncidentTimelineEntry,
+    Submission,
+    Withdrawal,
+)
 from riskreg.audit.models import AuditEvent
 from riskreg.inventory.models import AISystem, Dataset, ModelVersion
 from riskreg.lib.errors import CODES
@@ -154,8 +163,25 @@ SNAPSHOT_MODELS: list[type[Model]] = [
     Membership,
     ServiceAccount,
     ApiToken,
+    Submission,
+    Blob,
+    Evidence,
+    Evidence.datasets.through,
+    EvidenceAttachment,
+    Withdrawal,
+    Incident,
+    Incident.systems.through,
+    Incident.model_versions.through,
+    Incident.risks.through,
+    IncidentTimelineEntry,
     AuditEvent,
 ]
+
+
+def attachment_files() -> list[str]:
+    """Every file under the attachments folder (the store must not gain one on a refusal)."""
+    root = Path(settings.RISKREG_ATTACHMENTS_DIR)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
 def db_snapshot() -> dict[str, list[dict[str, Any]]]:
@@ -168,6 +194,7 @@ def db_snapshot() -> dict[str, list[dict[str, Any]]]:
 
 def assert_nothing_written(before: dict[str, list[dict[str, Any]]]) -> None:
     after = db_snapshot()
+    assert after.keys() == before.keys()
     changed = [label for label in before if before[label] != after[label]]
     assert not changed, f"rows changed in {changed}"
 
@@ -185,9 +212,13 @@ def audit_events_since(pk: int) -> list[AuditEvent]:
 
 
 def body_bytes(response: HttpResponseBase) -> bytes:
-    if getattr(response, "streaming", False):
-        return b"".join(response.streaming_content)  # type: ignore[attr-defined]
-    return response.content  # type: ignore[attr-defined]
+    """The whole body; a streamed one is read once, kept, and its file closed."""
+    if not getattr(response, "streaming", False):
+        return response.content  # type: ignore[attr-defined,no-any-return]
+    if not hasattr(response, "read_body"):
+        response.read_body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+        response.close()
+    return response.read_body  # type: ignore[attr-defined,no-any-return]
 
 
 def assert_envelope(response: Any, status: int, code: str) -> dict[str, Any]:

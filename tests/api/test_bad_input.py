@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from evaluations.models import Evidence
 from riskreg.organisations import services as orgs
 from riskreg.organisations.models import ApiToken
 from riskreg.organisations.roles import Role
@@ -71,6 +72,40 @@ RISK = {
     "title": "Drift after retraining",
     "statement": "Scores shift after each retraining.",
     "category": "validity_reliability",
+}
+
+PERFORMANCE = {
+    "kind": "performance",
+    "system": "credit-scoring",
+    "model_version": "1.0",
+    "context": "evaluation",
+    "metrics": {"task": "binary_classification", "scores": {"accuracy": 0.9}},
+}
+
+
+def performance(**changes: Any) -> dict[str, Any]:
+    return {"document": {**PERFORMANCE, **changes}}
+
+
+def scores(value: Any) -> dict[str, Any]:
+    return performance(metrics={"task": "binary_classification", "scores": {"accuracy": value}})
+
+
+def invalid(name: str, body: Any, pointer: str) -> Case:
+    return Case(name, body, pointer, 400, "evidence_invalid")
+
+
+INCIDENT = {
+    "title": "Wrong rate quoted",
+    "description": "A customer was quoted the wrong rate.",
+    "severity": "medium",
+    "occurred_at": "2026-11-02T10:00:00Z",
+    "detected_at": "2026-11-02T11:00:00Z",
+}
+MLFLOW = {
+    "format": "mlflow-run",
+    "payload": {"run": {"info": {"run_id": "abc"}, "data": {}}},
+    "envelope": {"system": "credit-scoring", "context": "evaluation"},
 }
 
 FIELD_CASES: dict[tuple[str, str], list[Case]] = {
@@ -223,6 +258,105 @@ FIELD_CASES: dict[tuple[str, str], list[Case]] = {
         Case("status is a number", {"status": 3}, "status"),
         Case("NUL byte in status", {"status": "open\x00"}, "status"),
     ],
+    ("POST", "/api/v1/evidence/"): [
+        Case("missing document", {}, "document"),
+        Case("document is a list", {"document": [PERFORMANCE]}, "document"),
+        invalid("unknown kind", performance(kind="opinion"), "/kind"),
+        invalid("unknown context", performance(context="rumour"), "/context"),
+        invalid("unknown top-level field", performance(verdict="met"), ""),
+        invalid("rate above 1", scores(1.5), "/metrics/scores/accuracy"),
+        invalid(
+            "negative count",
+            performance(metrics={**PERFORMANCE["metrics"], "size": -1}),
+            "/metrics/size",
+        ),
+        invalid(
+            "interval low above high",
+            scores(
+                {
+                    "value": 0.9,
+                    "interval": {"low": 0.95, "high": 0.85, "level": 0.95, "method": "wilson"},
+                }
+            ),
+            "/metrics/scores/accuracy/interval",
+        ),
+        invalid("measurement without a system", performance(system=None), "/system"),
+        invalid(
+            "model version of another system",
+            performance(model_version="7.3-beta"),
+            "/model_version",
+        ),
+        invalid(
+            "supersedes an unknown item",
+            performance(supersedes="00000000-0000-4000-8000-000000000000"),
+            "/supersedes",
+        ),
+        Case("system of globex", performance(system="turnstile"), "system", 404, "not_found"),
+        refused_reference(
+            "dataset of globex",
+            performance(datasets=[{"slug": "passport-photos", "split": "test"}]),
+            "/datasets",
+        ),
+        Case(
+            "commit sha not hex",
+            {**performance(), "provenance": {"commit_sha": "HEAD"}},
+            "provenance.commit_sha",
+        ),
+        Case(
+            "labels not strings",
+            {**performance(), "provenance": {"labels": {"a": ["b"]}}},
+            "provenance.labels.a",
+        ),
+        Case("unknown import format", {**MLFLOW, "format": "excel"}, "format"),
+        Case(
+            "import without envelope",
+            {k: v for k, v in MLFLOW.items() if k != "envelope"},
+            "envelope",
+        ),
+        Case("import of a run without metrics", MLFLOW, "payload", 400, "import_failed"),
+    ],
+    ("POST", "/api/v1/evidence/{uid}/withdraw/"): [
+        Case("missing reason", {}, "reason"),
+        Case("blank reason", {"reason": ""}, "reason"),
+        Case("reason too long", {"reason": "r" * 2001}, "reason"),
+        Case("NUL byte in reason", {"reason": NUL}, "reason"),
+    ],
+    ("POST", "/api/v1/incidents/"): [
+        Case("missing title", without(INCIDENT, "title"), "title"),
+        Case("unknown severity", {**INCIDENT, "severity": "apocalyptic"}, "severity"),
+        Case("occurred_at not a time", {**INCIDENT, "occurred_at": "yesterday"}, "occurred_at"),
+        Case(
+            "detected before it occurred",
+            {**INCIDENT, "detected_at": "2026-11-01T00:00:00Z"},
+            "detected_at",
+        ),
+        Case(
+            "regulator to notify without a deadline",
+            {**INCIDENT, "regulator_notification_required": True},
+            "regulator_deadline",
+        ),
+        refused_reference("system of globex", {**INCIDENT, "systems": ["turnstile"]}, "systems"),
+        refused_reference("risk that does not exist", {**INCIDENT, "risks": ["RSK-099"]}, "risks"),
+    ],
+    ("PATCH", "/api/v1/incidents/{reference}/"): [
+        Case("unknown severity", {"severity": "apocalyptic"}, "severity"),
+        Case("detected before it occurred", {"detected_at": "2020-01-01T00:00:00Z"}, "detected_at"),
+        Case("title is null", {"title": None}, "title"),
+        refused_reference(
+            "model version of globex",
+            {"model_versions": [{"system": "turnstile", "version": "7.3-beta"}]},
+            "model_versions",
+        ),
+    ],
+    ("POST", "/api/v1/incidents/{reference}/transition/"): [
+        Case("unknown status", {"status": "forgotten"}, "status"),
+        Case("open to mitigated", {"status": "mitigated"}, "status", 409, "invalid_transition"),
+        Case("closing without a root cause", {"status": "closed"}, "root_cause"),
+    ],
+    ("POST", "/api/v1/incidents/{reference}/timeline/"): [
+        Case("missing text", {}, "text"),
+        Case("blank text", {"text": "  "}, "text"),
+    ],
     ("POST", "/api/v1/tokens/"): [
         Case("missing name", {}, "name"),
         Case("name is blank", {"name": ""}, "name"),
@@ -304,6 +438,16 @@ RAW_CASES = [
 
 def url_for(op: Operation) -> str:
     kwargs = DATASET_URL if op.path.startswith("/api/v1/datasets/") else OWN_URL
+    if op.path.startswith("/api/v1/incidents/"):
+        kwargs = {"reference": "INC-001"}
+    if "uid" in op.kwargs:
+        # Evidence ids are random; the acme policy of the world fixture, when there is one.
+        item = Evidence.objects.filter(organization__slug="acme", kind="document").first()
+        uid = str(item.uid) if item else "00000000-0000-4000-8000-000000000000"
+        sha256 = item.document["attachments"][0]["sha256"] if item else "0" * 64
+        kwargs = {"uid": uid, "sha256": sha256}
+    if "kind" in op.kwargs:
+        kwargs = {"kind": "fairness"}
     return op.url(**{k: kwargs[k] for k in op.kwargs})
 
 

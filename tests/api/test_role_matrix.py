@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from riskreg.organisations.apiview import OrgApiView
 from riskreg.organisations.roles import Role
-from tests.api.conftest import SUBCATEGORY, World
+from tests.api.conftest import SUBCATEGORY, World, performance_document
 from tests.api.helpers import (
     HANDLER_METHODS,
     Operation,
@@ -57,6 +57,8 @@ DATASET = {"slug": "dataset"}
 RISK = {"reference": "risk"}
 TOKEN = {"prefix": "token"}  # each caller's own token (World.own_by_role)
 MEMBER = {"username": "member"}
+EVIDENCE = {"uid": "evidence"}
+INCIDENT = {"reference": "incident"}
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/me/"): Sample(),
@@ -108,6 +110,51 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("POST", "/api/v1/risks/{reference}/transition/"): Sample(
         kwargs=RISK, body={"status": "open"}, audit=("risk.transition",)
+    ),
+    ("GET", "/api/v1/evidence/"): Sample(),
+    ("POST", "/api/v1/evidence/"): Sample(
+        body={
+            "document": performance_document("credit-scoring", "1.0") | {"context": "monitoring"}
+        },
+        audit=("evidence.submit",),
+    ),
+    ("GET", "/api/v1/evidence/schemas/"): Sample(),
+    ("GET", "/api/v1/evidence/schemas/{kind}/"): Sample(kwargs={"kind": "kind"}),
+    ("GET", "/api/v1/evidence/{uid}/"): Sample(kwargs=EVIDENCE),
+    ("POST", "/api/v1/evidence/{uid}/withdraw/"): Sample(
+        kwargs=EVIDENCE,
+        body={"reason": "Replaced by the 2027 policy."},
+        audit=("evidence.withdraw",),
+    ),
+    ("GET", "/api/v1/evidence/{uid}/attachments/{sha256}/"): Sample(
+        kwargs={"uid": "evidence", "sha256": "attachment"}
+    ),
+    ("GET", "/api/v1/incidents/"): Sample(),
+    ("POST", "/api/v1/incidents/"): Sample(
+        body={
+            "title": "Chatbot gave a wrong repayment figure",
+            "description": "A customer was quoted the wrong monthly rate.",
+            "severity": "medium",
+            "occurred_at": "2026-11-02T10:00:00Z",
+            "detected_at": "2026-11-02T11:30:00Z",
+            "systems": ["credit-scoring"],
+            "model_versions": [{"system": "credit-scoring", "version": "1.0"}],
+            "risks": ["RSK-001"],
+            "regulator_notification_required": True,
+            "regulator_deadline": "2026-11-05T11:30:00Z",
+        },
+        audit=("incident.create",),
+    ),
+    ("GET", "/api/v1/incidents/{reference}/"): Sample(kwargs=INCIDENT),
+    ("PATCH", "/api/v1/incidents/{reference}/"): Sample(
+        kwargs=INCIDENT, body={"root_cause": "A stale feature cache."}, audit=("incident.update",)
+    ),
+    ("POST", "/api/v1/incidents/{reference}/transition/"): Sample(
+        kwargs=INCIDENT, body={"status": "investigating"}, audit=("incident.transition",)
+    ),
+    ("GET", "/api/v1/incidents/{reference}/timeline/"): Sample(kwargs=INCIDENT),
+    ("POST", "/api/v1/incidents/{reference}/timeline/"): Sample(
+        kwargs=INCIDENT, body={"text": "Rolled back to 0.9."}, audit=("incident.note",)
     ),
     ("GET", "/api/v1/audit/events/"): Sample(),
     ("GET", "/api/v1/audit/head/"): Sample(),

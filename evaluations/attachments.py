@@ -1,0 +1,172 @@
+"""Attachment checks and content-addressed storage.
+
+Files live under RISKREG_ATTACHMENTS_DIR/<organisation id>/<sha[:2]>/<sha>, written to a
+temporary name and renamed into place, so a reader never sees half a file. Which types
+are accepted, and how their first bytes must look, is an allow-list: a declared PDF must
+start like one, a declared text file must be UTF-8 without NUL bytes and must not look
+like HTML or SVG (which browsers would run).
+"""
+
+import codecs
+import hashlib
+import mimetypes
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+
+from evaluations.errors import AttachmentTooLargeError, AttachmentTypeRefusedError
+
+ZIP = (b"PK\x03\x04",)
+BINARY_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/gif": (b"GIF87a", b"GIF89a"),
+    "application/zip": ZIP,
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ZIP,
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ZIP,
+    "application/gzip": (b"\x1f\x8b",),
+}
+# Text types whose content browsers would not execute.
+PLAIN_TEXT = frozenset(
+    {"text/plain", "text/markdown", "text/csv", "application/json", "application/yaml"}
+)
+# Accepted, but only ever served as application/octet-stream downloads.
+ACTIVE_TEXT = frozenset({"text/html", "image/svg+xml"})
+ACCEPTED = frozenset(BINARY_SIGNATURES) | PLAIN_TEXT | ACTIVE_TEXT
+ALIASES = {"text/x-markdown": "text/markdown", "application/x-yaml": "application/yaml"}
+EXTRA_EXTENSIONS = {".md": "text/markdown", ".yaml": "application/yaml", ".yml": "application/yaml"}
+
+
+class Upload(Protocol):
+    """What services need of an uploaded file (Django's UploadedFile has it)."""
+
+    name: str | None
+    size: int | None
+    content_type: str | None
+
+    def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]: ...
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    name: str
+    sha256: str
+    size: int
+    media_type: str
+    upload: Upload
+
+
+def declared_type(name: str, content_type: str | None) -> str:
+    """The type the client declared, else the one its file name implies."""
+    declared = (content_type or "").split(";")[0].strip().lower()
+    if declared in ("", "application/octet-stream"):
+        suffix = Path(name).suffix.lower()
+        declared = EXTRA_EXTENSIONS.get(suffix) or mimetypes.guess_type(name)[0] or ""
+    return ALIASES.get(declared, declared)
+
+
+def _looks_active(head: bytes) -> bool:
+    text = head[:1024].lstrip().lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<svg", b"<?xml")) or (b"<script" in text)
+
+
+def check_content(media_type: str, head: bytes, name: str) -> None:
+    """Refuse a type outside the allow-list, or content whose first bytes contradict it."""
+    if media_type not in ACCEPTED:
+        raise AttachmentTypeRefusedError(
+            f"attachments: {name!r} has type {media_type or 'unknown'!r}, which is not accepted",
+            extra={"name": name, "media_type": media_type, "accepted": sorted(ACCEPTED)},
+        )
+    signatures = BINARY_SIGNATURES.get(media_type)
+    if signatures is not None:
+        ok = head.startswith(signatures)
+    else:
+        ok = b"\x00" not in head and (media_type in ACTIVE_TEXT or not _looks_active(head))
+    if not ok:
+        raise AttachmentTypeRefusedError(
+            f"attachments: the content of {name!r} does not match its type {media_type!r}",
+            extra={"name": name, "media_type": media_type},
+        )
+
+
+def _is_utf8(upload: Upload) -> bool:
+    # Incremental, so a multi-byte character split across chunks is not a false alarm.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for chunk in upload.chunks():
+            decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def check_upload(upload: Upload, *, max_bytes: int | None = None) -> CheckedUpload:
+    """Size, type and magic-byte checks; the SHA-256 of the bytes."""
+    name = Path(upload.name or "attachment").name[:255]
+    limit = max_bytes if max_bytes is not None else settings.RISKREG_ATTACHMENT_MAX_BYTES
+    size = upload.size or 0
+    if size > limit:
+        raise AttachmentTooLargeError(
+            f"attachments: {name!r} is {size} bytes; the limit is {limit}",
+            extra={"name": name, "size": size, "limit": limit},
+        )
+    media_type = declared_type(name, upload.content_type)
+    digest = hashlib.sha256()
+    head = b""
+    for chunk in upload.chunks():
+        if len(head) < 4096:
+            head += chunk[: 4096 - len(head)]
+        digest.update(chunk)
+    check_content(media_type, head, name)
+    if media_type not in BINARY_SIGNATURES and not _is_utf8(upload):
+        raise AttachmentTypeRefusedError(
+            f"attachments: {name!r} is declared {media_type!r} but is not UTF-8 text",
+            extra={"name": name, "media_type": media_type},
+        )
+    return CheckedUpload(name, digest.hexdigest(), size, media_type, upload)
+
+
+def served_type(media_type: str) -> str:
+    """The Content-Type a download carries: never one a browser would execute."""
+    if media_type in ACTIVE_TEXT or media_type not in ACCEPTED:
+        return "application/octet-stream"
+    if media_type.startswith("text/"):
+        return f"{media_type}; charset=utf-8"
+    return media_type
+
+
+def root() -> Path:
+    return Path(settings.RISKREG_ATTACHMENTS_DIR)
+
+
+def path_for(organization_id: int, sha256: str) -> Path:
+    return root() / str(organization_id) / sha256[:2] / sha256
+
+
+def store(organization_id: int, sha256: str, chunks: Iterable[bytes]) -> Path:
+    """Write the bytes under their hash: temporary name, fsync, rename."""
+    target = path_for(organization_id, sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def remove(organization_id: int, sha256: str) -> None:
+    path_for(organization_id, sha256).unlink(missing_ok=True)

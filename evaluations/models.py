@@ -1,0 +1,275 @@
+"""Evidence (immutable, hashed), its attachments, and incidents.
+
+Evidence rows, their attachments, withdrawals and submissions are append-only: the
+database refuses UPDATE and DELETE on them (migration 0002). A correction is a new item
+that supersedes the old one; a withdrawal is a row of its own.
+"""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class EvidenceKind(models.TextChoices):
+    FAIRNESS = "fairness"
+    CALIBRATION = "calibration"
+    ROBUSTNESS = "robustness"
+    PERFORMANCE = "performance"
+    EFFICIENCY = "efficiency"
+    DATA_QUALITY = "data_quality"
+    DOCUMENT = "document"
+
+
+class EvidenceContext(models.TextChoices):
+    EVALUATION = "evaluation"
+    MONITORING = "monitoring"
+
+
+class EvidenceState(models.TextChoices):
+    """Derived, never stored: withdrawn beats superseded beats expired."""
+
+    CURRENT = "current"
+    EXPIRED = "expired"
+    SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"
+
+
+class Submission(models.Model):
+    """One accepted POST: its idempotency key and the hash of what was sent."""
+
+    organization = models.ForeignKey(
+        "organisations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    request_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="submission_idempotency_key_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"submission {self.pk}"
+
+
+class Blob(models.Model):
+    """An attachment's bytes, stored once per organisation under their SHA-256."""
+
+    organization = models.ForeignKey(
+        "organisations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    sha256 = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+    media_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sha256"], name="blob_unique"),
+            models.CheckConstraint(condition=models.Q(size__gte=0), name="blob_size_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class Evidence(models.Model):
+    # The integer id orders rows for cursors; the UUID is what the API shows.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "organisations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="items")
+    kind = models.CharField(max_length=32, choices=EvidenceKind.choices)
+    schema_version = models.CharField(max_length=16)
+    system = models.ForeignKey(
+        "inventory.AISystem", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    context = models.CharField(max_length=16, choices=EvidenceContext.choices)
+    datasets = models.ManyToManyField("inventory.Dataset", blank=True, related_name="+")
+    effective_date = models.DateField()
+    expiry_date = models.DateField(null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="superseded_by"
+    )
+    document = models.JSONField()
+    document_sha256 = models.CharField(max_length=64)
+    # Provenance: how the item arrived. Stored beside the document, never hashed.
+    # The submitter is recorded as the audit trail records actors, not as a foreign
+    # key, so that removing a member never has to touch an immutable row.
+    submitter_type = models.CharField(max_length=20)
+    submitter_id = models.BigIntegerField(null=True, blank=True)
+    submitter_label = models.CharField(max_length=200)
+    tool_name = models.CharField(max_length=100, blank=True)
+    tool_version = models.CharField(max_length=100, blank=True)
+    commit_sha = models.CharField(max_length=64, blank=True)
+    ci_run_url = models.URLField(max_length=500, blank=True)
+    labels = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "system", "kind"], name="evidence_system_kind"),
+            models.Index(fields=["organization", "effective_date"], name="evidence_effective"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=EvidenceKind.values), name="evidence_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(context__in=EvidenceContext.values),
+                name="evidence_context_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(system__isnull=False) | models.Q(kind=EvidenceKind.DOCUMENT),
+                name="evidence_measurement_has_system",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expiry_date__isnull=True)
+                | models.Q(expiry_date__gte=models.F("effective_date")),
+                name="evidence_expiry_after_effective",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.uid}"
+
+
+class EvidenceAttachment(models.Model):
+    """An attachment of one item: the stored bytes and the name it was sent under."""
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="attachments")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "name"], name="attachment_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Withdrawal(models.Model):
+    """The recorded withdrawal of an item; the item itself never changes."""
+
+    evidence = models.OneToOneField(Evidence, on_delete=models.PROTECT, related_name="withdrawal")
+    reason = models.TextField(max_length=2000)
+    actor_type = models.CharField(max_length=20)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"withdrawal of {self.evidence_id}"
+
+
+class IncidentSeverity(models.TextChoices):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open"
+    INVESTIGATING = "investigating"
+    MITIGATED = "mitigated"
+    CLOSED = "closed"
+
+
+class Incident(models.Model):
+    organization = models.ForeignKey(
+        "organisations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=20000)
+    severity = models.CharField(max_length=16, choices=IncidentSeverity.choices)
+    status = models.CharField(
+        max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
+    )
+    systems = models.ManyToManyField("inventory.AISystem", blank=True, related_name="+")
+    model_versions = models.ManyToManyField("inventory.ModelVersion", blank=True, related_name="+")
+    risks = models.ManyToManyField("risks.Risk", blank=True, related_name="+")
+    occurred_at = models.DateTimeField()
+    detected_at = models.DateTimeField()
+    reporter_label = models.CharField(max_length=200)
+    harmed_parties = models.TextField(max_length=5000, blank=True)
+    near_miss = models.BooleanField(default=False)
+    root_cause = models.TextField(max_length=10000, blank=True)
+    corrective_actions = models.TextField(max_length=10000, blank=True)
+    regulator_notification_required = models.BooleanField(default=False)
+    regulator_deadline = models.DateTimeField(null=True, blank=True)
+    external_reference = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "number"], name="incident_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=IncidentStatus.values), name="incident_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(severity__in=IncidentSeverity.values),
+                name="incident_severity_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(detected_at__gte=models.F("occurred_at")),
+                name="incident_detected_after_occurred",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(regulator_notification_required=False)
+                | models.Q(regulator_deadline__isnull=False),
+                name="incident_regulator_deadline_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"INC-{self.number:03d}"
+
+    @property
+    def model_version_refs(self) -> list[dict[str, str]]:
+        """Linked model versions as {system, version}; uses the prefetched rows."""
+        return [
+            {"system": mv.system.slug, "version": mv.version} for mv in self.model_versions.all()
+        ]
+
+
+class TimelineEntryKind(models.TextChoices):
+    REPORTED = "reported"
+    NOTE = "note"
+    STATUS = "status"
+    UPDATE = "update"
+
+
+class IncidentTimelineEntry(models.Model):
+    """One line of an incident's append-only timeline."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
+    kind = models.CharField(max_length=16, choices=TimelineEntryKind.choices)
+    text = models.TextField(max_length=10000, blank=True)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    author_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M}"

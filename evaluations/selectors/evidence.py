@@ -1,0 +1,96 @@
+"""Reads of evidence, scoped to the actor's organisation (and, for a limited service
+account, its systems plus organisation-wide items)."""
+
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from evaluations.models import Evidence, EvidenceAttachment, EvidenceState, Submission
+from riskreg.inventory.models import AISystem
+from riskreg.lib.errors import NotFoundError
+from riskreg.organisations.actor import Actor
+
+
+def evidence_list(
+    *,
+    actor: Actor,
+    system: AISystem | None = None,
+    model_version: str | None = None,
+    kind: str | None = None,
+    context: str | None = None,
+    state: str | None = None,
+    effective_from: date | None = None,
+    effective_to: date | None = None,
+) -> QuerySet[Evidence]:
+    """Evidence the actor may see, newest first, with what the list and detail show."""
+    rows = Evidence.objects.filter(organization_id=actor.organization_id)
+    if actor.system_ids is not None:
+        rows = rows.filter(Q(system_id__in=actor.system_ids) | Q(system__isnull=True))
+    if system is not None:
+        rows = rows.filter(system=system)
+    if model_version is not None:
+        rows = rows.filter(model_version__version=model_version)
+    if kind is not None:
+        rows = rows.filter(kind=kind)
+    if context is not None:
+        rows = rows.filter(context=context)
+    if effective_from is not None:
+        rows = rows.filter(effective_date__gte=effective_from)
+    if effective_to is not None:
+        rows = rows.filter(effective_date__lte=effective_to)
+    if state is not None:
+        rows = rows.filter(_state_filter(state))
+    return (
+        rows.select_related("system", "model_version", "supersedes", "superseded_by", "withdrawal")
+        .prefetch_related("datasets", "attachments__blob")
+        .order_by("-id")
+    )
+
+
+def _state_filter(state: str) -> Q:
+    today = timezone.localdate()
+    live = Q(withdrawal__isnull=True)
+    unsuperseded = live & Q(superseded_by__isnull=True)
+    if state == EvidenceState.WITHDRAWN:
+        return ~live
+    if state == EvidenceState.SUPERSEDED:
+        return live & Q(superseded_by__isnull=False)
+    if state == EvidenceState.EXPIRED:
+        return unsuperseded & Q(expiry_date__lt=today)
+    return unsuperseded & (Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
+
+
+def evidence_state(item: Evidence, today: date | None = None) -> str:
+    """Withdrawn beats superseded beats expired; uses the rows evidence_list loaded."""
+    today = today or timezone.localdate()
+    if hasattr(item, "withdrawal"):
+        return EvidenceState.WITHDRAWN
+    if hasattr(item, "superseded_by"):
+        return EvidenceState.SUPERSEDED
+    if item.expiry_date is not None and item.expiry_date < today:
+        return EvidenceState.EXPIRED
+    return EvidenceState.CURRENT
+
+
+def evidence_get(*, actor: Actor, uid: str) -> Evidence:
+    found = evidence_list(actor=actor).filter(uid=uid).first()
+    if found is None:
+        raise NotFoundError(f"No evidence item {uid!r} in your organisation.")
+    return found
+
+
+def evidence_of_submission(*, actor: Actor, submission: Submission) -> QuerySet[Evidence]:
+    return evidence_list(actor=actor).filter(submission=submission).order_by("id")
+
+
+def attachment_get(*, actor: Actor, evidence: Evidence, sha256: str) -> EvidenceAttachment:
+    """One attachment of an item the actor may see."""
+    found = (
+        EvidenceAttachment.objects.filter(evidence=evidence, blob__sha256=sha256)
+        .select_related("blob")
+        .first()
+    )
+    if found is None or found.blob.organization_id != actor.organization_id:
+        raise NotFoundError(f"Evidence {evidence.uid} has no attachment {sha256!r}.")
+    return found
