@@ -184,8 +184,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["riskreg.organisations.permissions.RoleAllowed"],
     "DEFAULT_PARSER_CLASSES": ["riskreg.lib.parsers.SafeJSONParser"],
-    # `format` is a field of evidence submissions, not a renderer switch.
-    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PAGINATION_CLASS": "riskreg.lib.pagination.Pagination",
     "PAGE_SIZE": 50,
@@ -242,6 +240,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-nightly": {
         "task": "riskreg.audit.tasks.audit_verify_all_task",
         "schedule": 24 * 3600,
+    },
+    "attachment-sweep-hourly": {
+        "task": "evaluations.tasks.attachment_sweep_task",
+        "schedule": 3600,
     },
 }
 if "redis" in CELERY_BROKER_URL:

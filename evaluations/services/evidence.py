@@ -27,7 +27,8 @@ from evaluations.models import (
     Submission,
     Withdrawal,
 )
-from evaluations.selectors import evidence as select
+from evaluations.paths import select
+from evaluations.selectors import evidence as selectors
 from evaluations.validation import CURRENT_VERSION, validate_document
 from riskreg.audit.services import audit_append
 from riskreg.inventory import selectors as inventory
@@ -130,14 +131,31 @@ def _resolve(actor: Actor, doc: dict[str, Any], prefix: str = "") -> dict[str, A
             raise _invalid(
                 [(prefix + "/model_version", f"{doc['system']!r} has no such model version")]
             )
-    slugs = [d["slug"] for d in doc.get("datasets", [])]
-    slugs += [d["slug"] for d in doc.get("metrics", {}).get("datasets", []) if "slug" in d]
-    refs["datasets"] = inventory.datasets_by_slugs(
-        actor=actor, slugs=list(dict.fromkeys(slugs)), field=prefix + "/datasets"
-    )
+    refs["datasets"] = _datasets(actor, doc, prefix)
     if doc.get("supersedes"):
         refs["supersedes"] = _superseded(actor, doc, refs["system"], prefix)
     return refs
+
+
+# Where a document names inventory datasets by slug.
+DATASET_PATHS = (
+    "/datasets/*/slug",
+    "/metrics/datasets/*/slug",
+    "/metrics/drift/*/slug",
+    "/metrics/drift/*/reference/slug",
+)
+
+
+def _datasets(actor: Actor, doc: dict[str, Any], prefix: str) -> list[Any]:
+    """Every dataset the document names; an unknown slug is a 400 at its pointer."""
+    found: dict[str, Any] = {}
+    for path in DATASET_PATHS:
+        for pointer, slug in select(doc, path):
+            if slug not in found:
+                [found[slug]] = inventory.datasets_by_slugs(
+                    actor=actor, slugs=[slug], field=prefix + pointer
+                )
+    return list(found.values())
 
 
 def _system(actor: Actor, slug: str) -> Any:
@@ -151,13 +169,13 @@ def _system(actor: Actor, slug: str) -> Any:
 
 
 def _superseded(actor: Actor, doc: dict[str, Any], system: Any, prefix: str) -> Evidence:
-    old = select.evidence_list(actor=actor).filter(uid=doc["supersedes"]).first()
+    old = selectors.evidence_list(actor=actor).filter(uid=doc["supersedes"]).first()
     pointer = prefix + "/supersedes"
     if old is None:
         raise _invalid([(pointer, "no such evidence item in your organisation")])
     if old.kind != doc["kind"] or old.system_id != (system.pk if system else None):
         raise _invalid([(pointer, "must name an item of the same kind and system")])
-    state = select.evidence_state(old)
+    state = selectors.evidence_state(old)
     if state in ("withdrawn", "superseded"):
         raise EvidenceNotCurrentError(
             f"supersedes: evidence {old.uid} is already {state}",
@@ -180,7 +198,7 @@ def _replay(actor: Actor, key: str | None, request_sha256: str) -> Submitted | N
             extra={"idempotency_key": key},
         )
     return Submitted(
-        items=list(select.evidence_of_submission(actor=actor, submission=earlier)), created=False
+        items=list(selectors.evidence_of_submission(actor=actor, submission=earlier)), created=False
     )
 
 

@@ -295,7 +295,7 @@ FIELD_CASES: dict[tuple[str, str], list[Case]] = {
         refused_reference(
             "dataset of globex",
             performance(datasets=[{"slug": "passport-photos", "split": "test"}]),
-            "/datasets",
+            "/datasets/0/slug",
         ),
         Case(
             "commit sha not hex",

@@ -686,3 +686,14 @@ def test_a_form_part_that_is_not_json_is_refused(engineer: APIClient) -> None:
     response = engineer.post("/api/v1/evidence/", {"document": "{nope"}, format="multipart")
     assert_envelope(response, 400, "malformed_request")
     assert_nothing_written(before)
+
+
+def test_a_dataset_named_anywhere_in_the_document_must_exist(engineer: APIClient) -> None:
+    document = example("data_quality")
+    document["metrics"]["drift"][0]["reference"]["slug"] = "passport-photos"  # globex's
+    before = db_snapshot()
+
+    found = assert_envelope(submit(engineer, document), 400, "foreign_reference")
+
+    assert list(found["extra"]["fields"]) == ["/metrics/drift/0/reference/slug"]
+    assert_nothing_written(before)

@@ -5,15 +5,22 @@ tests add to each path parameter name real objects; detail, update and transitio
 operations then reach a 2xx and not only 404.
 """
 
+import hashlib
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from controls.services import catalog_load
+from evaluations.models import Evidence
+from evaluations.services import evidence as evidence_services
+from evaluations.services import incidents as incident_services
 from riskreg.inventory import services as inventory
 from riskreg.organisations import services as orgs
 from riskreg.organisations.models import ApiToken
@@ -30,7 +37,12 @@ SEED = {
     "subcategory": "GOVERN 1.1",
     "token": "rr_seedtok",  # the engineer's token "seed", under a fixed prefix
     "member": "engineer",
+    "evidence": "5eed0000-0000-4000-8000-000000000001",
+    "incident": "INC-001",
+    "kind": "fairness",
 }
+SEED_POLICY = b"%PDF-1.7\n% the seeded policy\n%%EOF\n"
+SEED["attachment"] = hashlib.sha256(SEED_POLICY).hexdigest()
 
 # operation id -> role -> statuses seen; filled by the generated tests, read at the end.
 STATUSES: defaultdict[str, defaultdict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
@@ -55,9 +67,44 @@ def keep_test_connection() -> Iterator[None]:
     request_finished.connect(close_old_connections)
 
 
+def _seed_evidence(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An organisation-wide policy (PDF attachment) under a fixed id, and an open incident."""
+    uid = Evidence._meta.get_field("uid")
+    monkeypatch.setattr(uid, "_get_default", lambda: uuid.UUID(SEED["evidence"]))
+    document = {
+        "kind": "document",
+        "system": None,
+        "document": {
+            "document_type": "policy",
+            "title": "Seed policy",
+            "summary": "How AI is used here.",
+            "reviewed_by": "Board",
+            "reviewed_on": "2026-11-01",
+        },
+    }
+    upload = SimpleUploadedFile("policy.pdf", SEED_POLICY, content_type="application/pdf")
+    evidence_services.evidence_submit(
+        actor=tenant.actor,
+        document=document,
+        provenance=evidence_services.Provenance(),
+        uploads=[upload],
+    )
+    monkeypatch.undo()
+    incident_services.incident_create(
+        actor=tenant.actor,
+        title="Seed incident",
+        description="Scores jumped overnight.",
+        severity="medium",
+        occurred_at=datetime(2026, 11, 1, 8, tzinfo=UTC),
+        detected_at=datetime(2026, 11, 1, 9, tzinfo=UTC),
+        systems=[SEED["system"]],
+    )
+
+
 @pytest.fixture
-def seeded(acme: Tenant) -> Tenant:
-    """acme with a system, a dataset, a model version of it and a proposed risk."""
+def seeded(acme: Tenant, monkeypatch: pytest.MonkeyPatch) -> Tenant:
+    """acme with a system, a dataset, a model version, a proposed risk, an organisation-wide
+    policy and an incident."""
     actor = acme.actor
     system = inventory.system_create(
         actor=actor, slug=SEED["system"], name="Seed system", owner="engineer"
@@ -78,6 +125,7 @@ def seeded(acme: Tenant) -> Tenant:
         subcategories=[SEED["subcategory"]],
     )
     assert risk.reference == SEED["risk"]
+    _seed_evidence(acme, monkeypatch)
     token, _ = orgs.token_create(actor=actor, name="seed", membership=acme.members[Role.ENGINEER])
     ApiToken.objects.filter(pk=token.pk).update(prefix=SEED["token"])
     return acme

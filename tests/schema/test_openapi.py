@@ -66,11 +66,23 @@ PATH_EXAMPLES: dict[str, dict[str, str]] = {
     "/api/v1/risks/{reference}/transition/": {"reference": SEED["risk"]},
     "/api/v1/tokens/{prefix}/revoke/": {"prefix": SEED["token"]},
     "/api/v1/members/{username}/": {"username": SEED["member"]},
+    "/api/v1/evidence/schemas/{kind}/": {"kind": SEED["kind"]},
+    "/api/v1/evidence/{uid}/": {"uid": SEED["evidence"]},
+    "/api/v1/evidence/{uid}/withdraw/": {"uid": SEED["evidence"]},
+    "/api/v1/evidence/{uid}/attachments/{sha256}/": {
+        "uid": SEED["evidence"],
+        "sha256": SEED["attachment"],
+    },
+    "/api/v1/incidents/{reference}/": {"reference": SEED["incident"]},
+    "/api/v1/incidents/{reference}/transition/": {"reference": SEED["incident"]},
+    "/api/v1/incidents/{reference}/timeline/": {"reference": SEED["incident"]},
 }
 QUERY_EXAMPLES: dict[str, dict[str, Any]] = {
     "catalog_list": {"function": "MAP"},
     "audit_events_list": {"object_type": "risk", "page": 1},
     "risks_list": {"status": "proposed", "system": SEED["system"]},
+    "evidence_list": {"system": SEED["system"], "kind": "performance"},
+    "incidents_list": {"status": "open", "system": SEED["system"]},
 }
 # A valid request body per operation id, for the operations that take one.
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -100,6 +112,30 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     "tokens_revoke": {"reason": "rotated"},
     "members_create": {"username": "new-member", "role": "auditor", "email": "new@example.com"},
     "members_update": {"role": "auditor"},
+    "evidence_create": {
+        "document": {
+            "kind": "performance",
+            "system": SEED["system"],
+            "model_version": SEED["version"],
+            "context": "evaluation",
+            "datasets": [{"slug": SEED["dataset"], "split": "test"}],
+            "metrics": {"task": "binary_classification", "scores": {"accuracy": 0.9}},
+        },
+        "provenance": {"tool_name": "pytest", "commit_sha": "0123abc"},
+    },
+    "evidence_withdraw": {"reason": "Replaced by the 2027 policy."},
+    "incidents_create": {
+        "title": "Wrong rate quoted",
+        "description": "A customer was quoted the wrong rate.",
+        "severity": "high",
+        "occurred_at": "2026-11-02T10:00:00Z",
+        "detected_at": "2026-11-02T11:00:00Z",
+        "systems": [SEED["system"]],
+        "risks": [SEED["risk"]],
+    },
+    "incidents_update": {"root_cause": "A stale rate table.", "corrective_actions": "Synced."},
+    "incidents_transition": {"status": "investigating", "note": "On it."},
+    "incidents_note": {"text": "Customers informed."},
     "service_accounts_create": {
         "name": "Nightly evaluation",
         "slug": "nightly",
