@@ -212,12 +212,11 @@ def audit_events_since(pk: int) -> list[AuditEvent]:
 
 
 def body_bytes(response: HttpResponseBase) -> bytes:
-    """The whole body; a streamed one is read once, kept, and its file closed."""
+    """The whole body; a streamed one is read once and kept (the client closes it)."""
     if not getattr(response, "streaming", False):
         return response.content  # type: ignore[attr-defined,no-any-return]
     if not hasattr(response, "read_body"):
         response.read_body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
-        response.close()
     return response.read_body  # type: ignore[attr-defined,no-any-return]
 
 

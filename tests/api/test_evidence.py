@@ -358,7 +358,6 @@ def test_a_served_attachment_is_a_download_with_its_exact_bytes(engineer: APICli
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/pdf"
     body = b"".join(response.streaming_content)
-    response.close()
     assert body == PDF
     assert hashlib.sha256(body).hexdigest() == attachment["sha256"]
 
@@ -381,7 +380,6 @@ def test_uploaded_html_or_svg_is_never_served_as_a_page(
     item = submit(engineer, policy_document(), [upload]).json()["items"][0]
 
     response = engineer.get(item["attachments"][0]["url"])
-    response.close()
 
     assert response["Content-Type"] == "application/octet-stream"
     assert response["Content-Disposition"].startswith("attachment;")
@@ -696,4 +694,14 @@ def test_a_dataset_named_anywhere_in_the_document_must_exist(engineer: APIClient
     found = assert_envelope(submit(engineer, document), 400, "foreign_reference")
 
     assert list(found["extra"]["fields"]) == ["/metrics/drift/0/reference/slug"]
+    assert_nothing_written(before)
+
+
+def test_a_model_version_of_another_system_of_ours_is_refused(engineer: APIClient) -> None:
+    before = db_snapshot()
+    document = performance_document("credit-scoring", "2.0")  # shelf-vision's version
+
+    found = assert_envelope(submit(engineer, document), 400, "evidence_invalid")
+
+    assert found["extra"]["errors"][0]["pointer"] == "/model_version"
     assert_nothing_written(before)
