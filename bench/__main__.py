@@ -8,13 +8,13 @@ import os
 import sys
 import tempfile
 
-from bench import audit, hashing
+from bench import audit, evidence, hashing
 
 
 def main() -> int:
     os.environ.setdefault("RISKREG_DATA_DIR", tempfile.mkdtemp(prefix="riskreg-bench-"))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "riskreg.settings")
-    results = [*hashing.run(), *audit.run()]
+    results = [*hashing.run(), *audit.run(), *evidence.run()]
     for r in results:
         print(
             f"{r.name}: {r.ratio:.2f}x {r.reference_name} (goal <= {r.goal}x) "
