@@ -1,10 +1,17 @@
-"""Forms of the settings pages: input checks only; the services decide the rest."""
+"""Forms of the pages: input checks only; the services decide the rest."""
 
 from typing import Any
 
 from django import forms
 from django.core.validators import RegexValidator
 
+from evaluations.models import (
+    EvidenceContext,
+    EvidenceKind,
+    EvidenceState,
+    IncidentSeverity,
+    IncidentStatus,
+)
 from riskreg.organisations.roles import Role
 from riskreg.organisations.services import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 
@@ -51,3 +58,109 @@ class ServiceAccountForm(forms.Form):
     def __init__(self, *args: Any, system_choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["systems"].choices = system_choices  # type: ignore[attr-defined]
+
+
+# --- evidence and incidents ------------------------------------------------------------
+
+
+def _any(label: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A filter's choices with the empty "any" option first."""
+    return [("", label), *choices]
+
+
+class EvidenceFilterForm(forms.Form):
+    """GET filters of the evidence lists; an unknown value filters nothing."""
+
+    kind = forms.ChoiceField(required=False, choices=_any("Any kind", EvidenceKind.choices))
+    context = forms.ChoiceField(
+        required=False, choices=_any("Any context", EvidenceContext.choices)
+    )
+    state = forms.ChoiceField(required=False, choices=_any("Any state", EvidenceState.choices))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Recorded beside the item and in the audit trail.",
+    )
+
+
+class IncidentFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=_any("Any status", IncidentStatus.choices))
+    severity = forms.ChoiceField(
+        required=False, choices=_any("Any severity", IncidentSeverity.choices)
+    )
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker; the value is read in the current time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M")
+
+
+class IncidentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 5}))
+    severity = forms.ChoiceField(choices=IncidentSeverity.choices, initial=IncidentSeverity.MEDIUM)
+    occurred_at = forms.DateTimeField(label="Occurred at", widget=LocalDateTimeInput())
+    detected_at = forms.DateTimeField(label="Detected at", widget=LocalDateTimeInput())
+    systems = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="AI systems involved"
+    )
+    harmed_parties = forms.CharField(
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Harmed parties (optional)",
+    )
+    near_miss = forms.BooleanField(required=False, label="Near miss (no harm was done)")
+    regulator_notification_required = forms.BooleanField(
+        required=False, label="The regulator must be notified"
+    )
+    regulator_deadline = forms.DateTimeField(
+        required=False,
+        label="Regulator notification deadline",
+        widget=LocalDateTimeInput(),
+        help_text="Required when the regulator must be notified.",
+    )
+    external_reference = forms.CharField(
+        max_length=200, required=False, label="External reference (optional)"
+    )
+
+    def __init__(self, *args: Any, system_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["systems"].choices = system_choices  # type: ignore[attr-defined]
+
+
+class TransitionForm(forms.Form):
+    """Any status validates here, so the service judges the move; the menu offers only
+    the moves open to the viewer."""
+
+    status = forms.ChoiceField(choices=IncidentStatus.choices, label="Move to")
+    note = forms.CharField(
+        max_length=10000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note (optional)",
+    )
+
+    def __init__(self, *args: Any, offered: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].widget.choices = offered
+
+
+class RootCauseForm(forms.Form):
+    root_cause = forms.CharField(
+        max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    corrective_actions = forms.CharField(
+        max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 3}), label="Note")

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from riskreg.web import settings_views, views
+from riskreg.web import evidence_views, settings_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -16,9 +16,36 @@ urlpatterns = [
     path("organisation/", views.organisation_switch, name="organisation-switch"),
     path("systems/", views.system_list, name="system-list"),
     path("systems/<slug:slug>/", views.system_detail, name="system-detail"),
+    path("systems/<slug:slug>/evidence/", evidence_views.system_evidence, name="system-evidence"),
     path("datasets/", views.dataset_list, name="dataset-list"),
     path("datasets/<slug:slug>/", views.dataset_detail, name="dataset-detail"),
     path("risks/", views.risk_list, name="risk-list"),
+    path("evidence/", evidence_views.evidence_list, name="evidence-list"),
+    path("evidence/<uuid:uid>/", evidence_views.evidence_detail, name="evidence-detail"),
+    path(
+        "evidence/<uuid:uid>/withdraw/",
+        evidence_views.evidence_withdraw,
+        name="evidence-withdraw",
+    ),
+    path(
+        "evidence/<uuid:uid>/attachments/<slug:sha256>/",
+        evidence_views.evidence_attachment,
+        name="evidence-attachment",
+    ),
+    path("incidents/", evidence_views.incident_list, name="incident-list"),
+    path("incidents/new/", evidence_views.incident_create, name="incident-create"),
+    path("incidents/<str:reference>/", evidence_views.incident_detail, name="incident-detail"),
+    path(
+        "incidents/<str:reference>/transition/",
+        evidence_views.incident_transition,
+        name="incident-transition",
+    ),
+    path(
+        "incidents/<str:reference>/root-cause/",
+        evidence_views.incident_root_cause,
+        name="incident-root-cause",
+    ),
+    path("incidents/<str:reference>/notes/", evidence_views.incident_note, name="incident-note"),
     path("catalog/", views.catalog, name="catalog"),
     path("audit/", views.audit_trail, name="audit"),
     path("settings/tokens/", settings_views.tokens, name="settings-tokens"),

@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.urls.converters import SlugConverter
@@ -32,7 +32,8 @@ from riskreg.organisations.selectors import actor_for_membership, membership_lis
 from riskreg.risks import selectors as risks
 from riskreg.risks.models import RiskStatus
 
-PageView = Callable[..., HttpResponse]
+# HttpResponseBase: a page view may answer with a file download (a streaming response).
+PageView = Callable[..., HttpResponseBase]
 
 # (url name, label, action the role needs): the nav shows only what the role may open.
 NAV = [
@@ -40,6 +41,8 @@ NAV = [
     ("system-list", "AI systems", "system.read"),
     ("dataset-list", "Datasets", "dataset.read"),
     ("risk-list", "Risk register", "risk.read"),
+    ("evidence-list", "Evidence", "evidence.read"),
+    ("incident-list", "Incidents", "incident.read"),
     ("catalog", "AI RMF catalog", "catalog.read"),
     ("audit", "Audit trail", "audit.read"),
     ("settings-tokens", "Settings", "token.read"),
@@ -48,6 +51,10 @@ NAV = [
 SECTION = {
     "system-detail": "system-list",
     "dataset-detail": "dataset-list",
+    "system-evidence": "evidence-list",
+    "evidence-detail": "evidence-list",
+    "incident-create": "incident-list",
+    "incident-detail": "incident-list",
     "settings-token-create": "settings-tokens",
     "settings-token-revoke": "settings-tokens",
     "settings-members": "settings-tokens",
@@ -85,7 +92,7 @@ def page(
         @wraps(view)
         @login_required
         @require_http_methods(list(methods))
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             membership = request.membership  # type: ignore[attr-defined]
             if not membership:
                 return render(request, "web/no_organisation.html", status=403)

@@ -2,14 +2,27 @@
 
 import pytest
 
+from evaluations.models import (
+    Evidence,
+    EvidenceKind,
+    Incident,
+    IncidentTimelineEntry,
+    Withdrawal,
+)
+from evaluations.selectors.evidence import evidence_list, evidence_state
 from riskreg.audit.models import AuditEvent
 from riskreg.audit.services import audit_verify
 from riskreg.inventory.models import AISystem, ModelVersion
+from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Membership, Organization
 from riskreg.risks.models import Risk
 from riskreg.web.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
+
+
+def _demo_actor() -> Actor:
+    return Actor.system(Organization.objects.get(slug="demo").pk)
 
 
 def test_seeding_twice_changes_nothing_the_second_time() -> None:
@@ -46,3 +59,83 @@ def test_demo_systems_cover_tabular_edge_and_generative() -> None:
     assert edge.parent.version == "2.0"
     statuses = set(Risk.objects.filter(organization__slug="demo").values_list("status", flat=True))
     assert statuses == {"proposed", "open", "treating"}
+
+
+def test_demo_has_evidence_of_every_kind_in_every_state() -> None:
+    seed_demo()
+    items = Evidence.objects.filter(organization__slug="demo")
+    assert set(items.values_list("kind", flat=True)) == set(EvidenceKind.values)
+    states = {evidence_state(item) for item in evidence_list(actor=_demo_actor())}
+    assert states == {"current", "expired", "superseded", "withdrawn"}
+    correction = items.get(supersedes__isnull=False)
+    assert correction.kind == "calibration"
+    withdrawn = Withdrawal.objects.get(evidence__organization__slug="demo")
+    assert withdrawn.actor_label == "officer"
+    assert "shares rows with the training data" in withdrawn.reason
+    assert items.filter(context="monitoring").exists()
+    assert set(items.values_list("submitter_label", flat=True)) == {"engineer", "service:ci"}
+
+
+def test_demo_keeps_policies_organisation_wide_and_a_model_card_for_credit_scoring() -> None:
+    seed_demo()
+    documents = Evidence.objects.filter(organization__slug="demo", kind="document")
+    policies = documents.filter(system__isnull=True)
+    assert {d.document["document"]["document_type"] for d in policies} == {
+        "policy",
+        "incident_response_procedure",
+    }
+    card = documents.get(document__document__document_type="model_card")
+    assert card.system is not None
+    assert card.system.slug == "credit-scoring"
+    for item in documents:
+        attachments = list(item.attachments.all())
+        assert attachments, item
+        for attachment in attachments:
+            assert attachment.name.endswith(".md")
+            assert attachment.blob.media_type == "text/markdown"
+
+
+def test_demo_has_a_closed_and_an_investigating_incident_linked_to_systems_and_risks() -> None:
+    seed_demo()
+    incidents = {
+        i.status: i for i in Incident.objects.filter(organization__slug="demo").order_by("number")
+    }
+    assert set(incidents) == {"closed", "investigating"}
+    closed, investigating = incidents["closed"], incidents["investigating"]
+    assert closed.root_cause
+    assert closed.corrective_actions
+    steps = list(
+        IncidentTimelineEntry.objects.filter(incident=closed)
+        .order_by("created_at", "id")
+        .values_list("kind", "to_status")
+    )
+    assert [to for kind, to in steps if kind == "status"] == [
+        "investigating",
+        "mitigated",
+        "closed",
+    ]
+    assert len(steps) >= 5
+    assert investigating.regulator_notification_required
+    assert investigating.regulator_deadline is not None
+    for incident in (closed, investigating):
+        assert incident.systems.exists()
+        assert incident.risks.exists()
+
+
+def test_seeding_twice_adds_no_evidence_incident_or_audit_event() -> None:
+    seed_demo()
+    counts = (
+        Evidence.objects.count(),
+        Withdrawal.objects.count(),
+        Incident.objects.count(),
+        IncidentTimelineEntry.objects.count(),
+        AuditEvent.objects.count(),
+    )
+    seed_demo()
+    assert counts == (
+        Evidence.objects.count(),
+        Withdrawal.objects.count(),
+        Incident.objects.count(),
+        IncidentTimelineEntry.objects.count(),
+        AuditEvent.objects.count(),
+    )
