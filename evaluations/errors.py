@@ -27,3 +27,7 @@ class AttachmentTypeRefusedError(ApplicationError):
 
 class IncidentTransitionInvalidError(ApplicationError):
     code = "invalid_transition"
+
+
+class JobFinishedError(ApplicationError):
+    code = "job_finished"

@@ -79,6 +79,84 @@ class Blob(models.Model):
         return self.sha256
 
 
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class AssessmentKind(models.TextChoices):
+    FAIRNESS = "fairness"
+    CALIBRATION = "calibration"
+    DATA_QUALITY = "data_quality"
+
+
+class AssessmentJob(models.Model):
+    """A predictions file riskreg's workers turn into evidence, one item per kind.
+
+    The database is the source of truth: a worker claims the job by taking a lease it
+    renews while it works; a sweep re-enqueues jobs whose lease ran out.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "organisations.Organization", on_delete=models.PROTECT, related_name="+"
+    )
+    system = models.ForeignKey("inventory.AISystem", on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(
+        "inventory.ModelVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    kinds = models.JSONField()
+    mapping = models.JSONField()
+    options = models.JSONField(default=dict, blank=True)
+    context = models.CharField(max_length=16, choices=EvidenceContext.choices)
+    input = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    input_name = models.CharField(max_length=255)
+    input_format = models.CharField(max_length=16)
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    request_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.FloatField(default=0.0)
+    message = models.CharField(max_length=500, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    deliveries = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    submitter_type = models.CharField(max_length=20)
+    submitter_id = models.BigIntegerField(null=True, blank=True)
+    submitter_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "lease_expires_at"], name="job_lease")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="job_idempotency_key_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=JobStatus.values), name="job_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0) & models.Q(progress__lte=1),
+                name="job_progress_fraction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"assessment {self.uid}"
+
+    @property
+    def done(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
 class Evidence(models.Model):
     # The integer id orders rows for cursors; the UUID is what the API shows.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -115,6 +193,10 @@ class Evidence(models.Model):
     ci_run_url = models.URLField(max_length=500, blank=True)
     labels = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField(default=timezone.now)
+    # Set when riskreg's own workers computed the item: one item per job and kind.
+    assessment_job = models.ForeignKey(
+        AssessmentJob, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
 
     class Meta:
         indexes = [
@@ -137,6 +219,11 @@ class Evidence(models.Model):
                 condition=models.Q(expiry_date__isnull=True)
                 | models.Q(expiry_date__gte=models.F("effective_date")),
                 name="evidence_expiry_after_effective",
+            ),
+            models.UniqueConstraint(
+                fields=["assessment_job", "kind"],
+                condition=models.Q(assessment_job__isnull=False),
+                name="evidence_once_per_job_and_kind",
             ),
         ]
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from controls.api import CatalogApi
+from evaluations.api.assessments import AssessmentCancelApi, AssessmentDetailApi, AssessmentsApi
 from evaluations.api.evidence import (
     EvidenceApi,
     EvidenceAttachmentApi,
@@ -62,6 +63,9 @@ urlpatterns = [
         EvidenceAttachmentApi.as_view(),
         name="evidence-attachment",
     ),
+    path("assessments/", AssessmentsApi.as_view(), name="assessments"),
+    path("assessments/<uuid:uid>/", AssessmentDetailApi.as_view(), name="assessment-detail"),
+    path("assessments/<uuid:uid>/cancel/", AssessmentCancelApi.as_view(), name="assessment-cancel"),
     path("incidents/", IncidentsApi.as_view(), name="incidents"),
     path("incidents/<str:reference>/", IncidentDetailApi.as_view(), name="incident-detail"),
     path(

@@ -173,6 +173,13 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 # from files; each evidence attachment has its own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("RISKREG_MAX_REQUEST_BYTES", default=5 * 1024 * 1024)
 RISKREG_ATTACHMENT_MAX_BYTES = env_int("RISKREG_ATTACHMENT_MAX_BYTES", default=50 * 1024 * 1024)
+# Assessment jobs: the predictions file limit, the worker's lease (renewed while it works;
+# the sweep re-enqueues a job whose lease ran out), deliveries before giving up, and the
+# memory budget of one job (RLIMIT_AS above what the worker already uses).
+RISKREG_ASSESSMENT_MAX_BYTES = env_int("RISKREG_ASSESSMENT_MAX_BYTES", default=1024**3)
+RISKREG_ASSESSMENT_LEASE_SECONDS = env_int("RISKREG_ASSESSMENT_LEASE_SECONDS", default=120)
+RISKREG_ASSESSMENT_MAX_DELIVERIES = env_int("RISKREG_ASSESSMENT_MAX_DELIVERIES", default=3)
+RISKREG_ASSESSMENT_MEMORY_BYTES = env_int("RISKREG_ASSESSMENT_MEMORY_BYTES", default=4 * 1024**3)
 RISKREG_ATTACHMENTS_DIR = Path(
     env_str("RISKREG_ATTACHMENTS_DIR", str(DATA_DIR / "attachments"))
 ).resolve()
@@ -229,6 +236,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_ALL = ["default", "assessments", "reports"]
+# Heavy work has a queue of its own, so a slow assessment never delays the quick tasks.
+CELERY_TASK_ROUTES = {"evaluations.tasks.assessment_run_task": {"queue": "assessments"}}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
@@ -244,6 +253,10 @@ CELERY_BEAT_SCHEDULE = {
     "attachment-sweep-hourly": {
         "task": "evaluations.tasks.attachment_sweep_task",
         "schedule": 3600,
+    },
+    "assessment-lease-sweep": {
+        "task": "evaluations.tasks.assessment_sweep_task",
+        "schedule": 60,
     },
 }
 if "redis" in CELERY_BROKER_URL:

@@ -1,8 +1,6 @@
 """Evidence API: submit (a document, or another tool's results), list, read, withdraw,
 download attachments, and the published schemas."""
 
-import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,12 +29,15 @@ from evaluations.selectors import evidence as selectors
 from evaluations.services import evidence as services
 from evaluations.validation import CURRENT_VERSION, KINDS, UnknownKindError, schema_for
 from riskreg.inventory import selectors as inventory
-from riskreg.lib.api import cursor_paginated, cursor_paginated_response
+from riskreg.lib.api import (
+    cursor_paginated,
+    cursor_paginated_response,
+    idempotency_key,
+    strict_json,
+)
 from riskreg.lib.errors import NotFoundError, ValidationFailedError
 from riskreg.lib.parsers import SafeJSONParser
 from riskreg.organisations.apiview import OrgApiView
-
-KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
 
 
 class AttachmentOutputSerializer(serializers.Serializer[Any]):
@@ -195,16 +196,6 @@ SUBMIT_REQUEST = PolymorphicProxySerializer(
 )
 
 
-def _strict_json(name: str, text: str) -> Any:
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not JSON")
-
-    try:
-        return json.loads(text, parse_constant=refuse)
-    except (ValueError, RecursionError) as exc:
-        raise ParseError(f"{name}: not valid JSON ({exc})") from exc
-
-
 def _form_payload(request: Request) -> Any:
     upload = request.FILES.get("payload")
     text = request.data.get("payload", "") if upload is None else upload.read()
@@ -215,7 +206,7 @@ def _form_payload(request: Request) -> Any:
             raise ParseError("payload: not UTF-8 text") from exc
     if request.data.get("format") == "hf-model-index":
         return text
-    return _strict_json("payload", text)
+    return strict_json("payload", text)
 
 
 def _form_body(request: Request) -> dict[str, Any]:
@@ -223,22 +214,13 @@ def _form_body(request: Request) -> dict[str, Any]:
     body: dict[str, Any] = {}
     for name in ("document", "provenance", "envelope"):
         if name in request.data:
-            body[name] = _strict_json(name, str(request.data[name]))
+            body[name] = strict_json(name, str(request.data[name]))
     if "format" in request.data:
         body["format"] = request.data["format"]
         body["payload"] = _form_payload(request)
     if "min_group_size" in request.data:
         body["min_group_size"] = request.data["min_group_size"]
     return body
-
-
-def _idempotency_key(request: Request) -> str | None:
-    key = request.headers.get("Idempotency-Key")
-    if key is not None and not re.fullmatch(KEY_PATTERN, key):
-        raise ValidationFailedError.for_field(
-            "Idempotency-Key", "1 to 200 visible ASCII characters"
-        )
-    return key
 
 
 def _envelope(data: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +237,7 @@ def _submit(request: Request, actor: Any) -> services.Submitted:
     body = _form_body(request) if multipart else request.data
     if not isinstance(body, dict):
         raise ValidationFailedError.for_field("non_field_errors", "expected a JSON object")
-    key = _idempotency_key(request)
+    key = idempotency_key(request)
     if "format" in body:
         imported = EvidenceImportInputSerializer(data=body)
         imported.is_valid(raise_exception=True)
@@ -304,6 +286,7 @@ class EvidenceFilterSerializer(serializers.Serializer[Any]):
 
 class EvidenceApi(OrgApiView):
     actions = {"GET": "evidence.read", "POST": "evidence.create"}
+    body_names_objects = True  # a system of another organisation: 404
     parser_classes = [SafeJSONParser, MultiPartParser]
 
     @extend_schema(

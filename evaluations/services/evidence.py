@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+import riskreg
 from evaluations import attachments as files
 from evaluations import importers
 from evaluations.errors import (
@@ -61,6 +62,7 @@ class _Prepared:
     sha256: str
     refs: dict[str, Any]
     provenance: Provenance
+    assessment_job: Any = None
 
 
 def _invalid(issues: list[tuple[str, str]]) -> EvidenceInvalidError:
@@ -360,6 +362,7 @@ def _item(
         commit_sha=prov.commit_sha,
         ci_run_url=prov.ci_run_url,
         labels=prov.labels,
+        assessment_job=prepared.assessment_job,
     )
     item.full_clean(exclude=["supersedes"])  # a one-to-one is checked by the constraint
     item.save()
@@ -381,6 +384,42 @@ def _item(
         },
     )
     return item
+
+
+def evidence_record_computed(*, job: Any, kind: str, metrics: dict[str, Any]) -> Evidence:
+    """Record what riskreg's own assessment computed, once per job and kind.
+
+    Runs inside the caller's transaction (the job's finish); a second delivery of the
+    same job finds the item already there and returns it.
+    """
+    found = Evidence.objects.filter(assessment_job=job, kind=kind).first()
+    if found is not None:
+        return found
+    actor = Actor.system(job.organization_id)
+    doc = {
+        "kind": kind,
+        "schema_version": CURRENT_VERSION[kind],
+        "system": job.system.slug,
+        "model_version": job.model_version.version,
+        "context": job.context,
+        "effective_date": timezone.localdate().isoformat(),
+        "attachments": [],
+        "metrics": metrics,
+    }
+    issues = validate_document(doc, computed=True)
+    if issues:  # the engines' output not matching the schema is our bug, not the user's
+        raise ValueError(f"computed {kind} document is invalid: {issues[:3]}")
+    provenance = Provenance(
+        tool_name="riskreg",
+        tool_version=riskreg.__version__,
+        labels={"assessment_job": str(job.uid), "input": job.input_name[:500]},
+    )
+    refs = _resolve(actor, doc)
+    prepared = _Prepared(normalise(doc), canonical_hash(doc), refs, provenance, job)
+    submission = Submission.objects.create(
+        organization_id=job.organization_id, request_sha256=prepared.sha256
+    )
+    return _item(actor, submission, prepared, [], [])
 
 
 @transaction.atomic

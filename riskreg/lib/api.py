@@ -1,5 +1,7 @@
 """DRF glue: the exception handler that renders every error as the envelope."""
 
+import json
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -10,7 +12,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from riskreg.lib.errors import ApplicationError, envelope
+from riskreg.lib.errors import ApplicationError, ValidationFailedError, envelope
 from riskreg.organisations.errors import TokenExpiredError
 
 _DRF_CODES: list[tuple[type[exceptions.APIException], str]] = [
@@ -135,3 +137,29 @@ def cursor_paginated_response(
     paginator = Cursor()
     page = paginator.paginate_queryset(rows, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+def strict_json(name: str, text: str) -> Any:
+    """Parse a JSON form part; NaN and infinities are not JSON (DRF's parser agrees)."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError) as exc:
+        raise exceptions.ParseError(f"{name}: not valid JSON ({exc})") from exc
+
+
+# Idempotency keys: 1 to 200 visible ASCII characters, unique per organisation.
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,200}")
+
+
+def idempotency_key(request: Any) -> str | None:
+    """The request's Idempotency-Key header, checked; None when there is none."""
+    key: str | None = request.headers.get("Idempotency-Key")
+    if key is not None and not KEY_PATTERN.fullmatch(key):
+        raise ValidationFailedError.for_field(
+            "Idempotency-Key", "1 to 200 visible ASCII characters"
+        )
+    return key

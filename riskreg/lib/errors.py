@@ -46,11 +46,12 @@ CODES: dict[str, tuple[int, str]] = {
         409,
         "The evidence item was already withdrawn or superseded.",
     ),
-    "attachment_too_large": (413, "An attachment is larger than this server accepts."),
+    "attachment_too_large": (413, "An uploaded file is larger than this server accepts."),
     "attachment_type_refused": (
         415,
-        "An attachment's type is not accepted, or its content does not match its type.",
+        "An uploaded file's type is not accepted, or its content does not match its type.",
     ),
+    "job_finished": (409, "The assessment job has already finished."),
 }
 
 

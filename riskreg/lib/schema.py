@@ -23,7 +23,8 @@ class ApiAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, plus the error responses and the paging parameters.
 
     400 (a NUL byte in the query string, a bad filter), 401, 403 and 406 (an Accept
-    header we cannot serve) can answer any request; 404 one naming an object in its path,
+    header we cannot serve) can answer any request; 404 one naming an object in its path
+    (or, with `body_names_objects` on the view, a POST whose body names an AI system),
     or a page past the end of a list; 413 and 415 one with a body; 409 a POST (slug or
     version taken, transition not allowed).
     """
@@ -60,7 +61,9 @@ class ApiAutoSchema(AutoSchema):
 
     def _error_statuses(self) -> list[int]:
         statuses = [400, 401, 403, 406]
-        if "{" in self.path or self._is_paginated():
+        # A view whose body names an AI system answers 404 for one not in the organisation.
+        refers = getattr(self.view, "body_names_objects", False) and self.method == "POST"
+        if "{" in self.path or self._is_paginated() or refers:
             statuses.append(404)
         if self.method in ("POST", "PUT", "PATCH"):
             statuses += [413, 415]

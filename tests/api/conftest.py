@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from controls.models import Category, Function, Scope, Subcategory
-from evaluations.models import Evidence
+from evaluations.models import AssessmentJob, Evidence
 from evaluations.services import evidence as evidence_services
 from evaluations.services import incidents as incident_services
 from riskreg.inventory import services as inventory
@@ -107,6 +107,7 @@ def _acme_records(acme: Tenant) -> None:
     )
     policy(actor, "Acceptable use of AI", POLICY_TEXT)
     incident(actor, "Scores drifted after a data outage", "credit-scoring")
+    assessment(actor, "credit-scoring", "1.0")
 
 
 POLICY_TEXT = b"# Acceptable use of AI\n\nEvery AI system has an owner.\n"
@@ -160,6 +161,35 @@ def incident(actor: object, title: str, system: str) -> None:
     )
 
 
+PREDICTIONS = b"label,prediction,score,sex\n" + b"".join(
+    f"{i % 2},{(i // 3) % 2},{(i % 10) / 10:.1f},{'f' if i % 3 else 'm'}\n".encode()
+    for i in range(120)
+)
+
+
+def assessment(actor: object, system: str, version: str) -> str:
+    """Queue an assessment job of the predictions above; returns its uid."""
+    from evaluations.services import assessments as assessment_services
+    from riskreg.inventory import selectors as inventory_selectors
+
+    found = inventory_selectors.system_get(actor=actor, slug=system)  # type: ignore[arg-type]
+    mv = inventory_selectors.model_version_get(
+        actor=actor,  # type: ignore[arg-type]
+        system=found,
+        version=version,
+    )
+    result = assessment_services.assessment_job_create(
+        actor=actor,  # type: ignore[arg-type]
+        system=found,
+        model_version=mv,
+        upload=SimpleUploadedFile("predictions.csv", PREDICTIONS, content_type="text/csv"),
+        kinds=["fairness"],
+        mapping={"label": "label", "prediction": "prediction", "sensitive": ["sex"]},
+        options={},
+    )
+    return str(result.job.uid)
+
+
 def _globex_records(globex: Tenant) -> None:
     actor = globex.actor
     inventory.dataset_create(actor=actor, slug="passport-photos", name="Passport photo archive")
@@ -186,6 +216,7 @@ def _globex_records(globex: Tenant) -> None:
     policy(actor, "Globex biometrics policy", b"# Globex biometrics policy\n")
     for n in range(1, 4):
         incident(actor, f"Turnstile let a stranger in ({n})", "turnstile")
+    assessment(actor, "turnstile", "7.3-beta")
 
 
 def _tokens(acme: Tenant, globex: Tenant) -> None:
@@ -206,6 +237,8 @@ def world(acme: Tenant, globex: Tenant) -> World:
     _tokens(acme, globex)
     own_policy = Evidence.objects.get(organization=acme.org, kind="document")
     foreign_policy = Evidence.objects.get(organization=globex.org, kind="document")
+    own_job = AssessmentJob.objects.get(organization=acme.org)
+    foreign_job = AssessmentJob.objects.get(organization=globex.org)
     return World(
         acme=acme,
         globex=globex,
@@ -219,6 +252,7 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "attachment": own_policy.document["attachments"][0]["sha256"],
             "kind": "fairness",
             "incident": "INC-001",
+            "assessment": str(own_job.uid),
         },
         foreign={
             "system": "turnstile",
@@ -231,6 +265,7 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "attachment": foreign_policy.document["attachments"][0]["sha256"],
             "kind": "unknown-kind",
             "incident": "INC-003",
+            "assessment": str(foreign_job.uid),
         },
         missing={
             "system": "no-such-system",
@@ -243,6 +278,7 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "attachment": "0" * 64,
             "kind": "absent-kind",
             "incident": "INC-099",
+            "assessment": "00000000-0000-4000-8000-000000000000",
         },
         foreign_markers=(
             "globex",

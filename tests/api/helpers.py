@@ -12,6 +12,7 @@ from django.http import HttpResponseBase
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from evaluations.models import (
+    AssessmentJob,
     Blob,
     Evidence,
     EvidenceAttachment,
@@ -174,6 +175,7 @@ SNAPSHOT_MODELS: list[type[Model]] = [
     Incident.model_versions.through,
     Incident.risks.through,
     IncidentTimelineEntry,
+    AssessmentJob,
     AuditEvent,
 ]
 

@@ -10,14 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from evaluations.models import Evidence
+from evaluations.models import AssessmentJob, Evidence
+from evaluations.services import assessments as assessment_services
 from riskreg.organisations import services as orgs
+from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import ApiToken
 from riskreg.organisations.roles import Role
-from tests.api.conftest import World
+from tests.api.conftest import PREDICTIONS, World
 from tests.api.helpers import (
     Operation,
     api_operations,
@@ -107,6 +110,21 @@ MLFLOW = {
     "payload": {"run": {"info": {"run_id": "abc"}, "data": {}}},
     "envelope": {"system": "credit-scoring", "context": "evaluation"},
 }
+
+# Endpoints that take a file take multipart forms only: a JSON body is 415 there.
+MULTIPART_ONLY = {("POST", "/api/v1/assessments/")}
+PREDICTIONS_FORM = {
+    "system": "credit-scoring",
+    "model_version": "1.0",
+    "kinds": ["fairness"],
+    "mapping": '{"label": "label", "prediction": "prediction", "sensitive": ["sex"]}',
+}
+
+
+def predictions(**changes: Any) -> dict[str, Any]:
+    """A multipart form for /assessments/; the file is added when the case is sent."""
+    return {**PREDICTIONS_FORM, **changes}
+
 
 FIELD_CASES: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/systems/"): [
@@ -321,6 +339,26 @@ FIELD_CASES: dict[tuple[str, str], list[Case]] = {
         Case("reason too long", {"reason": "r" * 2001}, "reason"),
         Case("NUL byte in reason", {"reason": NUL}, "reason"),
     ],
+    ("POST", "/api/v1/assessments/"): [
+        Case("missing system", without(predictions(), "system"), "system"),
+        Case("missing kinds", without(predictions(), "kinds"), "kinds"),
+        Case("unknown kind", predictions(kinds=["vibes"]), "kinds.0"),
+        Case(
+            "mapping names a missing column", predictions(mapping='{"label": "y"}'), "mapping.label"
+        ),
+        Case(
+            "fairness without a sensitive column",
+            predictions(mapping='{"label": "label", "prediction": "prediction"}'),
+            "mapping.sensitive",
+        ),
+        Case("options out of range", predictions(options='{"n_boot": -1}'), "options.n_boot"),
+        Case("unknown context", predictions(context="rumour"), "context"),
+        Case("NUL byte in model version", predictions(model_version=NUL), "model_version"),
+    ],
+    ("POST", "/api/v1/assessments/{uid}/cancel/"): [
+        Case("a finished job", {}, "status", 409, "job_finished"),
+        Case("reason too long", {"reason": "r" * 501}, "reason"),
+    ],
     ("POST", "/api/v1/incidents/"): [
         Case("missing title", without(INCIDENT, "title"), "title"),
         Case("unknown severity", {**INCIDENT, "severity": "apocalyptic"}, "severity"),
@@ -448,6 +486,14 @@ def url_for(op: Operation) -> str:
         kwargs = {"uid": uid, "sha256": sha256}
     if "kind" in op.kwargs:
         kwargs = {"kind": "fairness"}
+    if op.path.startswith("/api/v1/assessments/{uid}/"):
+        # The acme job, cancelled: what is left to refuse at its cancel endpoint.
+        job = AssessmentJob.objects.filter(organization__slug="acme").first()
+        if job is not None and not job.done:
+            assessment_services.assessment_job_cancel(
+                actor=Actor.system(job.organization_id), job=job
+            )
+        kwargs = {"uid": str(job.uid) if job else "00000000-0000-4000-8000-000000000000"}
     return op.url(**{k: kwargs[k] for k in op.kwargs})
 
 
@@ -476,9 +522,14 @@ def test_every_write_endpoint_has_bad_input_cases() -> None:
 def test_admin_sending_a_bad_field_gets_a_4xx_naming_it_and_nothing_is_written(
     op: Operation, case: Case, admin: APIClient
 ) -> None:
+    url = url_for(op)
     before = db_snapshot()
 
-    response = getattr(admin, op.method.lower())(url_for(op), case.body, format="json")
+    if op.key in MULTIPART_ONLY:
+        body = {**case.body, "file": SimpleUploadedFile("p.csv", PREDICTIONS, "text/csv")}
+        response = admin.post(url, body, format="multipart")
+    else:
+        response = getattr(admin, op.method.lower())(url, case.body, format="json")
 
     body = assert_envelope(response, case.status, case.code)
     assert names_field(body, case.field), body
@@ -494,10 +545,13 @@ def test_admin_sending_a_bad_field_gets_a_4xx_naming_it_and_nothing_is_written(
 def test_admin_sending_a_body_that_is_not_a_json_object_gets_a_4xx_and_nothing_is_written(
     op: Operation, raw: bytes, content_type: str, status: int, code: str, admin: APIClient
 ) -> None:
+    url = url_for(op)
     before = db_snapshot()
 
-    response = admin.generic(op.method, url_for(op), raw, content_type=content_type)
+    response = admin.generic(op.method, url, raw, content_type=content_type)
 
+    if op.key in MULTIPART_ONLY and status != 401:
+        status, code = 415, "unsupported_media_type"  # no JSON parser there at all
     assert_envelope(response, status, code)
     assert_nothing_written(before)
 

@@ -705,3 +705,33 @@ def test_a_model_version_of_another_system_of_ours_is_refused(engineer: APIClien
 
     assert found["extra"]["errors"][0]["pointer"] == "/model_version"
     assert_nothing_written(before)
+
+
+APPEND_ONLY = [
+    "audit_auditevent",
+    "evaluations_submission",
+    "evaluations_blob",
+    "evaluations_evidence",
+    "evaluations_evidence_datasets",
+    "evaluations_evidenceattachment",
+    "evaluations_withdrawal",
+    "evaluations_incidenttimelineentry",
+]
+
+
+@pytest.mark.django_db
+def test_every_append_only_table_keeps_its_triggers_after_all_migrations() -> None:
+    """A later migration that rebuilt a table (SQLite does for some changes) would drop them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT trigger_name FROM information_schema.triggers "
+                "WHERE trigger_schema = 'public'"
+            )
+        else:
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        triggers = {row[0] for row in cursor.fetchall()}
+    expected = "_no_change" if connection.vendor == "postgresql" else "_no_update"
+    assert [t for t in APPEND_ONLY if f"{t}{expected}" not in triggers] == []

@@ -11,16 +11,18 @@ nowhere, and a role that may perform the action gets 404 not_found, identical (u
 value it sent) to the answer for an object that does not exist.
 """
 
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from riskreg.organisations.apiview import OrgApiView
 from riskreg.organisations.roles import Role
-from tests.api.conftest import SUBCATEGORY, World, performance_document
+from tests.api.conftest import PREDICTIONS, SUBCATEGORY, World, performance_document
 from tests.api.helpers import (
     HANDLER_METHODS,
     Operation,
@@ -49,6 +51,7 @@ class Sample:
     kwargs: dict[str, str] = field(default_factory=dict)
     body: dict[str, Any] | None = None
     audit: tuple[str, ...] = ()
+    multipart: bool = False  # bytes values of body are sent as file parts
 
 
 SYSTEM = {"slug": "system"}
@@ -128,6 +131,30 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("GET", "/api/v1/evidence/{uid}/attachments/{sha256}/"): Sample(
         kwargs={"uid": "evidence", "sha256": "attachment"}
+    ),
+    ("GET", "/api/v1/assessments/"): Sample(),
+    ("POST", "/api/v1/assessments/"): Sample(
+        body={
+            "file": PREDICTIONS,
+            "system": "credit-scoring",
+            "model_version": "1.0",
+            "kinds": ["fairness", "calibration", "data_quality"],
+            "options": json.dumps({"dataset": "loans-2023"}),
+            "mapping": json.dumps(
+                {
+                    "label": "label",
+                    "prediction": "prediction",
+                    "score": "score",
+                    "sensitive": ["sex"],
+                }
+            ),
+        },
+        audit=("assessment.create",),
+        multipart=True,
+    ),
+    ("GET", "/api/v1/assessments/{uid}/"): Sample(kwargs={"uid": "assessment"}),
+    ("POST", "/api/v1/assessments/{uid}/cancel/"): Sample(
+        kwargs={"uid": "assessment"}, audit=("assessment.cancel",)
     ),
     ("GET", "/api/v1/incidents/"): Sample(),
     ("POST", "/api/v1/incidents/"): Sample(
@@ -209,6 +236,14 @@ def sample_for(op: Operation) -> Sample:
 def call(client: APIClient, op: Operation, path: str, sample: Sample) -> Any:
     if sample.body is None:
         return client.generic(op.method, path)
+    if sample.multipart:
+        body = {
+            k: SimpleUploadedFile(f"{k}.csv", v, content_type="text/csv")
+            if isinstance(v, bytes)
+            else v
+            for k, v in sample.body.items()
+        }
+        return getattr(client, op.method.lower())(path, body, format="multipart")
     return getattr(client, op.method.lower())(path, sample.body, format="json")
 
 

@@ -7,15 +7,10 @@ through the same broker, so `riskreg.celery.app` is pointed at it for the test.
 
 import os
 import signal
-import subprocess
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import kombu
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -26,88 +21,10 @@ from riskreg.ops.models import TaskProbe, WorkerHeartbeat
 from riskreg.ops.selectors import HEARTBEAT_STALE
 from riskreg.ops.tasks import probe_answer_task
 from tests.integration import support
+from tests.integration.conftest import Worker
 from tests.integration.worker_tasks import record_delivery_task
 
 pytestmark = pytest.mark.integration
-
-QUEUES = ("default", "assessments", "reports")
-READY_SECONDS = 30
-BROKER_KEYS = ("broker_url", "broker_transport", "broker_transport_options")
-ANSWER_SECONDS = 30
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("redis://127.0.0.1:6379/13", id="redis"),
-        pytest.param("amqp://guest:guest@127.0.0.1:5672//", id="rabbitmq"),
-    ]
-)
-def broker_url(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A reachable broker with empty queues; riskreg's Celery app points at it meanwhile."""
-    url: str = request.param
-    parts = urlsplit(url)
-    assert parts.hostname
-    assert parts.port
-    support.require_port(parts.hostname, parts.port, f"{parts.scheme} broker")
-    _purge(url)
-    # Celery reads CELERY_BROKER_URL from the environment before its own config.
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    monkeypatch.delenv("CELERY_BROKER_WRITE_URL", raising=False)
-    conf = celery_app.conf
-    saved = {key: conf.get(key) for key in BROKER_KEYS}
-    # No transport override: kombu would otherwise prefer the embedded one to the URL's scheme.
-    conf.update(broker_url=url, broker_transport=None, broker_transport_options={})
-    yield url
-    conf.update(saved)
-
-
-def _purge(url: str) -> None:
-    """Declare the worker's queues as Celery does and drop anything left in them."""
-    with kombu.Connection(url, connect_timeout=5) as conn:
-        channel = conn.default_channel
-        for name in QUEUES:
-            queue = kombu.Queue(name, kombu.Exchange(name, type="direct"), routing_key=name)
-            queue(channel).declare()
-            queue(channel).purge()
-
-
-@dataclass
-class Worker:
-    proc: subprocess.Popen[bytes]
-    hostname: str
-    log: Path
-
-    def wait_for(self, what: str, predicate: Callable[[], object]) -> None:
-        """Poll until ``predicate``; fail with the worker's log on timeout or if it dies."""
-        support.wait_for(what, predicate, timeout=ANSWER_SECONDS, alive=self.proc, log=self.log)
-
-
-@pytest.fixture
-def start_worker(
-    tmp_path: Path, processes: list[subprocess.Popen[bytes]], committed_db: None
-) -> Callable[[str], Worker]:
-    """start_worker(url) -> a worker that has sent its first heartbeat (stopped at teardown)."""
-
-    def start(url: str) -> Worker:
-        name = f"int-{uuid.uuid4().hex[:8]}"
-        log = tmp_path / f"{name}.log"
-        args = [
-            support.PYTHON, "-m", "celery", "-A", "riskreg", "worker",
-            "-Q", ",".join(QUEUES), "--concurrency", "1", "--pool", "prefork",
-            "--hostname", f"{name}@%h", "--loglevel", "INFO",
-            # Startup speed only: no other workers to sync with or gossip to.
-            "--without-mingle", "--without-gossip",
-            "--include", "tests.integration.worker_tasks",
-        ]  # fmt: skip
-        proc = support.spawn(args, env=support.child_env(tmp_path, CELERY_BROKER_URL=url), log=log)
-        processes.append(proc)
-        beats = WorkerHeartbeat.objects.filter(hostname__startswith=f"{name}@")
-        support.wait_for(
-            "worker heartbeat", beats.exists, timeout=READY_SECONDS, alive=proc, log=log
-        )
-        return Worker(proc=proc, hostname=beats.get().hostname, log=log)
-
-    return start
 
 
 def _send(task_name: str, *args: object) -> None:

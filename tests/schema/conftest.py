@@ -18,9 +18,11 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 
 from controls.services import catalog_load
-from evaluations.models import Evidence
+from evaluations.models import AssessmentJob, Evidence
+from evaluations.services import assessments as assessment_services
 from evaluations.services import evidence as evidence_services
 from evaluations.services import incidents as incident_services
+from riskreg.inventory import selectors as inventory_selectors
 from riskreg.inventory import services as inventory
 from riskreg.organisations import services as orgs
 from riskreg.organisations.models import ApiToken
@@ -38,10 +40,14 @@ SEED = {
     "token": "rr_seedtok",  # the engineer's token "seed", under a fixed prefix
     "member": "engineer",
     "evidence": "5eed0000-0000-4000-8000-000000000001",
+    "assessment": "5eed0000-0000-4000-8000-000000000002",
     "incident": "INC-001",
     "kind": "fairness",
 }
 SEED_POLICY = b"%PDF-1.7\n% the seeded policy\n%%EOF\n"
+SEED_PREDICTIONS = "label,prediction,score,sex\n" + "".join(
+    f"{i % 2},{(i // 3) % 2},{(i % 10) / 10:.1f},{'f' if i % 3 else 'm'}\n" for i in range(60)
+)
 SEED["attachment"] = hashlib.sha256(SEED_POLICY).hexdigest()
 
 # operation id -> role -> statuses seen; filled by the generated tests, read at the end.
@@ -88,6 +94,21 @@ def _seed_evidence(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
         document=document,
         provenance=evidence_services.Provenance(),
         uploads=[upload],
+    )
+    monkeypatch.undo()
+    job = AssessmentJob._meta.get_field("uid")
+    monkeypatch.setattr(job, "_get_default", lambda: uuid.UUID(SEED["assessment"]))
+    system = inventory_selectors.system_get(actor=tenant.actor, slug=SEED["system"])
+    assessment_services.assessment_job_create(
+        actor=tenant.actor,
+        system=system,
+        model_version=inventory_selectors.model_version_get(
+            actor=tenant.actor, system=system, version=SEED["version"]
+        ),
+        upload=SimpleUploadedFile("p.csv", SEED_PREDICTIONS.encode(), content_type="text/csv"),
+        kinds=["fairness"],
+        mapping={"label": "label", "prediction": "prediction", "sensitive": ["sex"]},
+        options={},
     )
     monkeypatch.undo()
     incident_services.incident_create(

@@ -41,7 +41,7 @@ from werkzeug.test import Client
 
 from riskreg.organisations.roles import MATRIX, Role
 from riskreg.wsgi import application
-from tests.schema.conftest import SEED, STATUSES
+from tests.schema.conftest import SEED, SEED_PREDICTIONS, STATUSES
 
 MAX_EXAMPLES = 25
 ROLES = [role.value for role in Role]
@@ -73,6 +73,8 @@ PATH_EXAMPLES: dict[str, dict[str, str]] = {
         "uid": SEED["evidence"],
         "sha256": SEED["attachment"],
     },
+    "/api/v1/assessments/{uid}/": {"uid": SEED["assessment"]},
+    "/api/v1/assessments/{uid}/cancel/": {"uid": SEED["assessment"]},
     "/api/v1/incidents/{reference}/": {"reference": SEED["incident"]},
     "/api/v1/incidents/{reference}/transition/": {"reference": SEED["incident"]},
     "/api/v1/incidents/{reference}/timeline/": {"reference": SEED["incident"]},
@@ -83,6 +85,7 @@ QUERY_EXAMPLES: dict[str, dict[str, Any]] = {
     "risks_list": {"status": "proposed", "system": SEED["system"]},
     "evidence_list": {"system": SEED["system"], "kind": "performance"},
     "incidents_list": {"status": "open", "system": SEED["system"]},
+    "assessments_list": {"status": "queued", "system": SEED["system"]},
 }
 # A valid request body per operation id, for the operations that take one.
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {
@@ -124,6 +127,16 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
         "provenance": {"tool_name": "pytest", "commit_sha": "0123abc"},
     },
     "evidence_withdraw": {"reason": "Replaced by the 2027 policy."},
+    "assessments_create": {
+        "file": SEED_PREDICTIONS,
+        "system": SEED["system"],
+        "model_version": SEED["version"],
+        "kinds": ["fairness", "calibration"],
+        "mapping": json.dumps(
+            {"label": "label", "prediction": "prediction", "score": "score", "sensitive": ["sex"]}
+        ),
+    },
+    "assessments_cancel": {"reason": "Wrong file."},
     "incidents_create": {
         "title": "Wrong rate quoted",
         "description": "A customer was quoted the wrong rate.",
@@ -164,8 +177,9 @@ def with_examples(document: dict[str, Any]) -> dict[str, Any]:
                 if parameter["name"] in values:
                     parameter["example"] = values[parameter["name"]]
             if op_id in BODY_EXAMPLES:
-                content = operation["requestBody"]["content"]["application/json"]
-                content["example"] = BODY_EXAMPLES[op_id]
+                content = operation["requestBody"]["content"]
+                media = "application/json" if "application/json" in content else next(iter(content))
+                content[media]["example"] = BODY_EXAMPLES[op_id]
     return document
 
 
@@ -273,12 +287,14 @@ def allowed_roles(path: str, method: str) -> set[str]:
 def explicit_pass(operation: Any, bearer: dict[str, dict[str, str]]) -> None:
     """Send the operation's valid example as each role (for operations not fuzzed here)."""
     op_id = operation.definition.raw["operationId"]
+    content = operation.definition.raw.get("requestBody", {}).get("content", {})
+    media = "application/json" if "application/json" in content else next(iter(content), None)
     for role in ROLES:
         case = operation.Case(
             path_parameters=PATH_EXAMPLES.get(operation.path, {}),
             query=QUERY_EXAMPLES.get(op_id, {}),
             body=BODY_EXAMPLES.get(op_id, NOT_SET),
-            media_type="application/json" if op_id in BODY_EXAMPLES else None,
+            media_type=media if op_id in BODY_EXAMPLES else None,
         )
         response = case.call_and_validate(headers=bearer[role], checks=CHECKS)
         STATUSES[operation.label][role].add(response.status_code)

@@ -1,0 +1,1 @@
+"""Pure numeric assessments: arrays in, frozen dataclasses out; no Django anywhere."""
