@@ -775,9 +775,8 @@ def _factorize(values: ArrayLike, name: str, n: int) -> tuple[NDArray[np.intp], 
             f"sensitive feature {name!r} must be 1-D with {n} rows, got shape {column.shape}"
         )
     if column.dtype.kind == "O":
-        missing = np.frompyfunc(_is_missing, 1, 1)(column).astype(np.bool_)
-        column = column.astype(str)
-    elif column.dtype.kind in "fc":
+        return _factorize_objects(column, name)
+    if column.dtype.kind in "fc":
         missing = np.isnan(column)
     elif column.dtype.kind in "mM":
         missing = np.isnat(column)
@@ -797,12 +796,29 @@ def _factorize(values: ArrayLike, name: str, n: int) -> tuple[NDArray[np.intp], 
     return codes.reshape(-1).astype(np.intp), labels
 
 
-def _is_missing(value: object) -> bool:
-    """None, NaN, NaT and pandas' NA (whose comparisons have no truth value)."""
-    try:
-        return value is None or bool(value != value)
-    except (TypeError, ValueError):
-        return True
+def _factorize_objects(column: NDArray[Any], name: str) -> tuple[NDArray[np.intp], list[str]]:
+    """`_factorize` for object columns (what the CSV reader gives for text), by hashing.
+
+    pandas' factorize finds the distinct values in one hashed pass (no per-row Python call,
+    no sort of a million strings); missing values (None, NaN, NaT, NA) come back as -1. The
+    few distinct values are then turned into sorted strings, merging any two that print
+    alike (1 and "1"), so the result equals the sorting path's.
+    """
+    import pandas as pd
+
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    if (codes < 0).any():
+        row = int(np.flatnonzero(codes < 0)[0])
+        raise ValueError(f"sensitive feature {name!r} has a missing value at row {row}")
+    labels, remap = np.unique(np.asarray([str(u) for u in uniques], dtype=str), return_inverse=True)
+    as_text = [str(label) for label in labels.tolist()]
+    too_long = next((label for label in as_text if len(label) > _GROUP_VALUE_LIMIT), None)
+    if too_long is not None:
+        raise ValueError(
+            f"sensitive feature {name!r} has a value longer than {_GROUP_VALUE_LIMIT} "
+            f"characters: {too_long[:40]!r}..."
+        )
+    return remap.reshape(-1).astype(np.intp)[codes], as_text
 
 
 def _intersect(

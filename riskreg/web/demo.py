@@ -18,6 +18,7 @@ from riskreg.organisations.models import Organization
 from riskreg.organisations.roles import Role
 from riskreg.risks import selectors as risk_selectors
 from riskreg.risks import services as risks
+from riskreg.web.demo_assessments import seed_assessments
 from riskreg.web.demo_evidence import seed_evidence, seed_incidents
 
 PASSWORD = "riskreg-demo"
@@ -295,6 +296,7 @@ def seed_demo() -> None:
     _service_account(actor)
     _tokens(actor)
     seed_evidence(actor)
+    seed_assessments(actor)
     seed_incidents(actor)
     # A second organisation, so that organisation switching and tenancy show.
     other = _org("northwind", "Northwind Health")

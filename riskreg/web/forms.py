@@ -6,11 +6,13 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from evaluations.models import (
+    AssessmentKind,
     EvidenceContext,
     EvidenceKind,
     EvidenceState,
     IncidentSeverity,
     IncidentStatus,
+    JobStatus,
 )
 from riskreg.organisations.roles import Role
 from riskreg.organisations.services import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
@@ -164,3 +166,113 @@ class RootCauseForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(max_length=10000, widget=forms.Textarea(attrs={"rows": 3}), label="Note")
+
+
+# --- assessments -----------------------------------------------------------------------
+
+# As the evidence pages name the kinds (the model's labels).
+KIND_LABELS = dict(AssessmentKind.choices)
+MAX_SENSITIVE = 10  # as many as the API's mapping accepts
+
+
+class AssessmentForm(forms.Form):
+    """A predictions file, its column mapping and what to compute from it.
+
+    Checks the shape of the input only; the service reads the file's header and decides
+    whether the mapping fits it and the kinds asked for.
+    """
+
+    file = forms.FileField(
+        label="Predictions file",
+        help_text="CSV with a header row, or Parquet.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.parquet,.pq"}),
+    )
+    label = forms.CharField(max_length=200, required=False, label="Label column")
+    prediction = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Prediction column",
+        help_text="The predicted label; fairness needs it.",
+    )
+    score = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Score column",
+        help_text="The predicted probability of the positive label; calibration needs it.",
+    )
+    sensitive = forms.CharField(
+        max_length=2000,
+        required=False,
+        label="Sensitive columns",
+        help_text="Comma-separated, e.g. sex, age_band; fairness needs at least one.",
+    )
+    split = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Split column (optional)",
+        help_text="Names each row's split (train, test); data quality reports each split.",
+    )
+    pos_label = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Positive label (optional)",
+        help_text="The label value that counts as positive; 1 when empty.",
+    )
+    kinds = forms.MultipleChoiceField(
+        choices=list(KIND_LABELS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        label="Compute",
+        initial=["fairness", "calibration"],
+    )
+    dataset = forms.ChoiceField(
+        required=False,
+        label="Dataset measured (data quality)",
+        help_text="The inventory dataset the file's rows come from.",
+    )
+    bins = forms.IntegerField(min_value=1, max_value=1000, initial=10, label="Calibration bins")
+    strategy = forms.ChoiceField(
+        choices=[("uniform", "Equal width"), ("quantile", "Equal mass")],
+        initial="uniform",
+        label="Bin strategy",
+    )
+    n_boot = forms.IntegerField(
+        min_value=0,
+        max_value=10_000,
+        initial=1000,
+        label="Bootstrap resamples",
+        help_text="For the confidence intervals; 0 computes none.",
+    )
+
+    def __init__(self, *args: Any, dataset_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["dataset"].choices = [("", "None"), *dataset_choices]  # type: ignore[attr-defined]
+
+    def clean_sensitive(self) -> list[str]:
+        text: str = self.cleaned_data["sensitive"]
+        columns = [c.strip() for c in text.split(",") if c.strip()]
+        if len(columns) > MAX_SENSITIVE:
+            raise forms.ValidationError(f"At most {MAX_SENSITIVE} sensitive columns.")
+        if any(len(c) > 200 for c in columns):
+            raise forms.ValidationError("A column name has at most 200 characters.")
+        return list(dict.fromkeys(columns))
+
+    def mapping(self) -> dict[str, Any]:
+        """The column mapping as the API takes it: only the roles given."""
+        data = self.cleaned_data
+        roles = ("label", "prediction", "score", "split", "pos_label")
+        found: dict[str, Any] = {role: data[role] for role in roles if data[role]}
+        if data["sensitive"]:
+            found["sensitive"] = data["sensitive"]
+        return found
+
+    def options(self) -> dict[str, Any]:
+        """The options as the API takes them; the dataset only when data quality is asked."""
+        data = self.cleaned_data
+        found = {name: data[name] for name in ("bins", "strategy", "n_boot")}
+        if data["dataset"] and "data_quality" in data["kinds"]:
+            found["dataset"] = data["dataset"]
+        return found
+
+
+class AssessmentFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, choices=_any("Any status", JobStatus.choices))

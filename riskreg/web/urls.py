@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from riskreg.web import evidence_views, settings_views, views
+from riskreg.web import assessment_views, evidence_views, settings_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -17,6 +17,16 @@ urlpatterns = [
     path("systems/", views.system_list, name="system-list"),
     path("systems/<slug:slug>/", views.system_detail, name="system-detail"),
     path("systems/<slug:slug>/evidence/", evidence_views.system_evidence, name="system-evidence"),
+    path(
+        "systems/<slug:slug>/model-versions/<str:version>/",
+        assessment_views.model_version_detail,
+        name="model-version-detail",
+    ),
+    path(
+        "systems/<slug:slug>/model-versions/<str:version>/assessments/",
+        assessment_views.assessment_create,
+        name="assessment-create",
+    ),
     path("datasets/", views.dataset_list, name="dataset-list"),
     path("datasets/<slug:slug>/", views.dataset_detail, name="dataset-detail"),
     path("risks/", views.risk_list, name="risk-list"),
@@ -46,6 +56,13 @@ urlpatterns = [
         name="incident-root-cause",
     ),
     path("incidents/<str:reference>/notes/", evidence_views.incident_note, name="incident-note"),
+    path("assessments/", assessment_views.assessment_list, name="assessment-list"),
+    path("assessments/<uuid:uid>/", assessment_views.assessment_detail, name="assessment-detail"),
+    path(
+        "assessments/<uuid:uid>/cancel/",
+        assessment_views.assessment_cancel,
+        name="assessment-cancel",
+    ),
     path("catalog/", views.catalog, name="catalog"),
     path("audit/", views.audit_trail, name="audit"),
     path("settings/tokens/", settings_views.tokens, name="settings-tokens"),

@@ -2,7 +2,10 @@
 
 import pytest
 
+import riskreg
 from evaluations.models import (
+    AssessmentJob,
+    Blob,
     Evidence,
     EvidenceKind,
     Incident,
@@ -73,7 +76,12 @@ def test_demo_has_evidence_of_every_kind_in_every_state() -> None:
     assert withdrawn.actor_label == "officer"
     assert "shares rows with the training data" in withdrawn.reason
     assert items.filter(context="monitoring").exists()
-    assert set(items.values_list("submitter_label", flat=True)) == {"engineer", "service:ci"}
+    # riskreg itself submits what its assessment computed.
+    assert set(items.values_list("submitter_label", flat=True)) == {
+        "engineer",
+        "service:ci",
+        "riskreg",
+    }
 
 
 def test_demo_keeps_policies_organisation_wide_and_a_model_card_for_credit_scoring() -> None:
@@ -125,6 +133,8 @@ def test_demo_has_a_closed_and_an_investigating_incident_linked_to_systems_and_r
 def test_seeding_twice_adds_no_evidence_incident_or_audit_event() -> None:
     seed_demo()
     counts = (
+        AssessmentJob.objects.count(),
+        Blob.objects.count(),
         Evidence.objects.count(),
         Withdrawal.objects.count(),
         Incident.objects.count(),
@@ -133,9 +143,48 @@ def test_seeding_twice_adds_no_evidence_incident_or_audit_event() -> None:
     )
     seed_demo()
     assert counts == (
+        AssessmentJob.objects.count(),
+        Blob.objects.count(),
         Evidence.objects.count(),
         Withdrawal.objects.count(),
         Incident.objects.count(),
         IncidentTimelineEntry.objects.count(),
         AuditEvent.objects.count(),
     )
+
+
+def test_demo_has_a_succeeded_assessment_of_credit_scoring_with_one_item_per_kind() -> None:
+    seed_demo()
+    job = AssessmentJob.objects.get(organization__slug="demo")
+    assert (job.system.slug, job.model_version.version) == ("credit-scoring", "4.3.0")
+    assert (job.status, job.error_code, job.progress, job.deliveries) == ("succeeded", "", 1.0, 1)
+    assert job.input_name == "credit-predictions.csv"
+    assert job.submitter_label == "service:ci"
+    assert job.mapping["sensitive"] == ["sex", "age_band"]
+    assert job.options["dataset"] == "credit-holdout-2025"
+    items = {item.kind: item for item in Evidence.objects.filter(assessment_job=job)}
+    assert sorted(items) == ["calibration", "data_quality", "fairness"]
+    for item in items.values():
+        assert (item.tool_name, item.tool_version) == ("riskreg", riskreg.__version__)
+        assert item.model_version == job.model_version
+        assert evidence_state(item) == "current"
+
+
+def test_demo_assessment_finds_the_youngest_applicants_approved_less_often() -> None:
+    seed_demo()
+    job = AssessmentJob.objects.get(organization__slug="demo")
+    fairness = Evidence.objects.get(assessment_job=job, kind="fairness").document["metrics"]
+    [by_age] = [b for b in fairness["breakdowns"] if b["features"] == ["age_band"]]
+    rates = {g["group"]["age_band"]: g["true_positive_rate"]["value"] for g in by_age["groups"]}
+    assert set(rates) == {"18-24", "25-39", "40-64", "65+"}
+    others = [rate for band, rate in rates.items() if band != "18-24"]
+    assert 0.1 < min(others) - rates["18-24"] < 0.25  # "slightly unfair": some points below
+    assert [b["features"] for b in fairness["breakdowns"]] == [
+        ["sex"],
+        ["age_band"],
+        ["sex", "age_band"],
+    ]
+    quality = Evidence.objects.get(assessment_job=job, kind="data_quality").document["metrics"]
+    assert {d["split"] for d in quality["datasets"]} == {"train", "test"}
+    leaked = [o for o in quality["overlap"] if o["between"] == ["train", "test"]]
+    assert leaked[0]["rows"] == 20

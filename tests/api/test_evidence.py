@@ -503,7 +503,12 @@ def test_the_database_refuses_to_update_or_delete_evidence(world: World) -> None
 
 def test_services_and_admin_offer_no_way_to_change_evidence() -> None:
     writes = [n for n in dir(evidence_services) if n.startswith("evidence_")]
-    assert sorted(writes) == ["evidence_import", "evidence_submit", "evidence_withdraw"]
+    assert sorted(writes) == [
+        "evidence_import",
+        "evidence_record_computed",
+        "evidence_submit",
+        "evidence_withdraw",
+    ]
     request = RequestFactory().get("/admin/")
     request.user = type(
         "Superuser",
