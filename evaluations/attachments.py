@@ -107,6 +107,24 @@ def _is_utf8(upload: Upload) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    head: bytes  # the first 4 KiB, for magic bytes and text checks
+    tail: bytes  # the last 8 bytes (Parquet ends with PAR1)
+
+
+def fingerprint(upload: Upload) -> Fingerprint:
+    """SHA-256, first and last bytes of an upload, in one pass over its chunks."""
+    digest, head, tail = hashlib.sha256(), b"", b""
+    for chunk in upload.chunks():
+        if len(head) < 4096:
+            head += chunk[: 4096 - len(head)]
+        tail = (tail + chunk)[-8:]
+        digest.update(chunk)
+    return Fingerprint(digest.hexdigest(), head, tail)
+
+
 def check_upload(upload: Upload, *, max_bytes: int | None = None) -> CheckedUpload:
     """Size, type and magic-byte checks; the SHA-256 of the bytes."""
     name = Path(upload.name or "attachment").name[:255]
@@ -118,19 +136,14 @@ def check_upload(upload: Upload, *, max_bytes: int | None = None) -> CheckedUplo
             extra={"name": name, "size": size, "limit": limit},
         )
     media_type = declared_type(name, upload.content_type)
-    digest = hashlib.sha256()
-    head = b""
-    for chunk in upload.chunks():
-        if len(head) < 4096:
-            head += chunk[: 4096 - len(head)]
-        digest.update(chunk)
-    check_content(media_type, head, name)
+    found = fingerprint(upload)
+    check_content(media_type, found.head, name)
     if media_type not in BINARY_SIGNATURES and not _is_utf8(upload):
         raise AttachmentTypeRefusedError(
             f"attachments: {name!r} is declared {media_type!r} but is not UTF-8 text",
             extra={"name": name, "media_type": media_type},
         )
-    return CheckedUpload(name, digest.hexdigest(), size, media_type, upload)
+    return CheckedUpload(name, found.sha256, size, media_type, upload)
 
 
 def served_type(media_type: str) -> str:

@@ -4,6 +4,7 @@ from django.db.models import QuerySet
 
 from evaluations.models import Incident, IncidentTimelineEntry
 from riskreg.lib.errors import NotFoundError
+from riskreg.lib.models import reference_number
 from riskreg.organisations.actor import Actor
 
 
@@ -29,12 +30,8 @@ def incident_list(
 
 def incident_get(*, actor: Actor, reference: str) -> Incident:
     """An incident by its reference code (INC-001) or number."""
-    digits = reference.upper().removeprefix("INC-")
-    found = (
-        incident_list(actor=actor).filter(number=int(digits)).first()
-        if digits.isascii() and digits.isdigit() and len(digits) <= 9
-        else None
-    )
+    number = reference_number(reference, "INC-")
+    found = incident_list(actor=actor).filter(number=number).first() if number is not None else None
     if found is None:
         raise NotFoundError(f"No incident {reference!r} in your organisation.")
     return found

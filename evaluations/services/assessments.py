@@ -7,7 +7,6 @@ re-enqueues jobs whose lease ran out (a killed worker, a message the embedded br
 and fails those delivered too often.
 """
 
-import hashlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from evaluations.errors import (
     JobFinishedError,
 )
 from evaluations.models import AssessmentJob, AssessmentKind, Blob, JobStatus
+from evaluations.services.storage import blob_store
 from riskreg.audit.services import audit_append
 from riskreg.inventory import selectors as inventory
 from riskreg.inventory.models import AISystem, ModelVersion
@@ -37,6 +37,7 @@ from riskreg.organisations.models import Organization
 log = logging.getLogger(__name__)
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 # What each kind needs from the column mapping.
 NEEDS: dict[str, tuple[str, ...]] = {
     AssessmentKind.FAIRNESS: ("label", "prediction", "sensitive"),
@@ -97,16 +98,6 @@ def _check_dataset(actor: Actor, kinds: list[str], options: dict[str, Any]) -> N
     inventory.datasets_by_slugs(actor=actor, slugs=[options["dataset"]], field="options.dataset")
 
 
-def _sha256(upload: files.Upload) -> tuple[str, bytes, bytes]:
-    digest, head, tail = hashlib.sha256(), b"", b""
-    for chunk in upload.chunks():
-        if len(head) < 4096:
-            head += chunk[: 4096 - len(head)]
-        tail = (tail + chunk)[-8:]
-        digest.update(chunk)
-    return digest.hexdigest(), head, tail
-
-
 def assessment_job_create(
     *,
     actor: Actor,
@@ -129,8 +120,8 @@ def assessment_job_create(
             f"file: {name!r} is {upload.size} bytes; the limit is {limit}",
             extra={"name": name, "size": upload.size, "limit": limit},
         )
-    sha256, head, tail = _sha256(upload)
-    input_format = _format_of(name, head, tail)
+    printed = files.fingerprint(upload)
+    sha256, input_format = printed.sha256, _format_of(name, printed.head, printed.tail)
     request_sha256 = canonical_hash(
         {
             "file": sha256,
@@ -150,7 +141,14 @@ def assessment_job_create(
             Organization.objects.select_for_update().get(pk=actor.organization_id)
             if (found := _replay(actor, idempotency_key, request_sha256)) is not None:
                 return Created(found, created=False)
-            blob = _input_blob(actor, upload, sha256, input_format, written)
+            blob = blob_store(
+                organization_id=actor.organization_id,
+                sha256=sha256,
+                size=upload.size or 0,
+                media_type=MEDIA_TYPES[input_format],
+                upload=upload,
+                written=written,
+            )
             path = files.path_for(actor.organization_id, sha256)
             try:
                 header = read_header(path, format="csv" if input_format == "csv" else "parquet")
@@ -187,28 +185,6 @@ def _replay(actor: Actor, key: str | None, request_sha256: str) -> AssessmentJob
             extra={"idempotency_key": key},
         )
     return earlier
-
-
-def _input_blob(
-    actor: Actor, upload: files.Upload, sha256: str, input_format: str, written: list[str]
-) -> Blob:
-    blob = Blob.objects.filter(organization_id=actor.organization_id, sha256=sha256).first()
-    if blob is not None and files.path_for(actor.organization_id, sha256).exists():
-        return blob
-    files.store(actor.organization_id, sha256, upload.chunks())
-    if blob is not None:
-        return blob
-    written.append(sha256)
-    media_type = "text/csv" if input_format == "csv" else "application/vnd.apache.parquet"
-    blob = Blob(
-        organization_id=actor.organization_id,
-        sha256=sha256,
-        size=upload.size or 0,
-        media_type=media_type,
-    )
-    blob.full_clean()
-    blob.save()
-    return blob
 
 
 def _job(

@@ -30,6 +30,7 @@ from evaluations.models import (
 )
 from evaluations.paths import select
 from evaluations.selectors import evidence as selectors
+from evaluations.services.storage import blob_store
 from evaluations.validation import CURRENT_VERSION, validate_document
 from riskreg.audit.services import audit_append
 from riskreg.inventory import selectors as inventory
@@ -304,32 +305,23 @@ def _write(
                 idempotency_key=key,
                 request_sha256=request_sha256,
             )
-            blobs = [_blob(actor, upload, written) for upload in checked]
+            blobs = [
+                blob_store(
+                    organization_id=actor.organization_id,
+                    sha256=upload.sha256,
+                    size=upload.size,
+                    media_type=upload.media_type,
+                    upload=upload.upload,
+                    written=written,
+                )
+                for upload in checked
+            ]
             items = [_item(actor, submission, p, blobs, checked) for p in prepared]
     except BaseException:
         for sha256 in written:
             files.remove(actor.organization_id, sha256)
         raise
     return Submitted(items=items, created=True)
-
-
-def _blob(actor: Actor, upload: files.CheckedUpload, written: list[str]) -> Blob:
-    blob = Blob.objects.filter(organization_id=actor.organization_id, sha256=upload.sha256).first()
-    if blob is not None and files.path_for(actor.organization_id, upload.sha256).exists():
-        return blob
-    files.store(actor.organization_id, upload.sha256, upload.upload.chunks())
-    if blob is None:
-        # Only a file this transaction brought into being is removed if it fails.
-        written.append(upload.sha256)
-        blob = Blob(
-            organization_id=actor.organization_id,
-            sha256=upload.sha256,
-            size=upload.size,
-            media_type=upload.media_type,
-        )
-        blob.full_clean()
-        blob.save()
-    return blob
 
 
 def _item(

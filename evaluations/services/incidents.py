@@ -19,7 +19,7 @@ from evaluations.models import (
 from riskreg.audit.services import audit_append
 from riskreg.inventory import selectors as inventory
 from riskreg.lib.errors import PermissionDeniedError, ValidationFailedError
-from riskreg.lib.models import assign, save_changed
+from riskreg.lib.models import assign, save_changed, set_links
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Organization
 from riskreg.organisations.roles import ADMIN, OFFICER
@@ -52,16 +52,7 @@ LINKS = ("systems", "model_versions", "risks")
 
 
 def _links(actor: Actor, links: dict[str, Any]) -> dict[str, list[Any]]:
-    resolved: dict[str, list[Any]] = {}
-    if links.get("systems") is not None:
-        resolved["systems"] = inventory.systems_by_slugs(
-            actor=actor, slugs=links["systems"], field="systems"
-        )
-    if links.get("model_versions") is not None:
-        refs = [(r["system"], r["version"]) for r in links["model_versions"]]
-        resolved["model_versions"] = inventory.model_versions_by_refs(
-            actor=actor, refs=refs, field="model_versions"
-        )
+    resolved = inventory.inventory_links(actor=actor, links=links)
     if links.get("risks") is not None:
         resolved["risks"] = risks.risks_by_references(
             actor=actor, references=links["risks"], field="risks"
@@ -70,25 +61,6 @@ def _links(actor: Actor, links: dict[str, Any]) -> dict[str, list[Any]]:
         # A limited account would lose sight of an incident without one of its systems.
         raise ValidationFailedError.for_field("systems", "must name one of your AI systems")
     return resolved
-
-
-def _labels(name: str, rows: list[Any]) -> list[str]:
-    if name == "model_versions":
-        return sorted(f"{mv.system.slug}@{mv.version}" for mv in rows)
-    if name == "risks":
-        return sorted(r.reference for r in rows)
-    return sorted(r.slug for r in rows)
-
-
-def _set_links(incident: Incident, resolved: dict[str, list[Any]]) -> dict[str, Any]:
-    changes = {}
-    for name, rows in resolved.items():
-        manager = getattr(incident, name)
-        before = _labels(name, list(manager.all()))
-        manager.set(rows)
-        if before != (after := _labels(name, rows)):
-            changes[name] = {"before": before, "after": after}
-    return changes
 
 
 def _check_times(incident: Incident) -> None:
@@ -146,7 +118,7 @@ def incident_create(
     shown += [k for k in fields if k in FIELDS]
     changes: dict[str, Any] = {k: {"before": None, "after": getattr(incident, k)} for k in shown}
     changes["reference"] = {"before": None, "after": incident.reference}
-    changes |= _set_links(incident, resolved)
+    changes |= set_links(incident, resolved)
     _entry(actor, incident, TimelineEntryKind.REPORTED, description[:500])
     audit_append(
         actor=actor,
@@ -166,7 +138,7 @@ def incident_update(*, actor: Actor, incident: Incident, **fields: Any) -> Incid
     changes = assign(incident, {k: v for k, v in fields.items() if k in FIELDS})
     _check_times(incident)
     save_changed(incident, changes)
-    changes |= _set_links(incident, resolved)
+    changes |= set_links(incident, resolved)
     if changes:
         _entry(actor, incident, TimelineEntryKind.UPDATE, "Changed " + ", ".join(sorted(changes)))
         audit_append(

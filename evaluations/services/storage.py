@@ -17,6 +17,34 @@ from evaluations.models import Blob
 log = logging.getLogger(__name__)
 
 
+def blob_store(
+    *,
+    organization_id: int,
+    sha256: str,
+    size: int,
+    media_type: str,
+    upload: files.Upload,
+    written: list[str],
+) -> Blob:
+    """The organisation's Blob row for these bytes, with the file on disk.
+
+    Runs inside the caller's transaction. A file this call brought into being is added to
+    `written`, so that the caller can remove it again if the transaction fails; a file an
+    existing row already owns is never listed.
+    """
+    blob = Blob.objects.filter(organization_id=organization_id, sha256=sha256).first()
+    if blob is not None and files.path_for(organization_id, sha256).exists():
+        return blob
+    files.store(organization_id, sha256, upload.chunks())
+    if blob is not None:
+        return blob
+    written.append(sha256)
+    blob = Blob(organization_id=organization_id, sha256=sha256, size=size, media_type=media_type)
+    blob.full_clean()
+    blob.save()
+    return blob
+
+
 @dataclass(frozen=True)
 class SweepReport:
     kept: int

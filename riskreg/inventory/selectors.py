@@ -1,5 +1,7 @@
 """Reads of the AI inventory, scoped to the actor's organisation (and systems)."""
 
+from typing import Any
+
 from django.db.models import Count, QuerySet
 
 from riskreg.inventory.models import AISystem, Dataset, ModelVersion
@@ -67,6 +69,24 @@ def model_versions_by_refs(
             raise ForeignReferenceError.for_field(field, f"{slug}@{version}")
         found.append(match)
     return found
+
+
+def inventory_links(*, actor: Actor, links: dict[str, Any]) -> dict[str, list[Any]]:
+    """Resolve the inventory links a record names (systems, model versions as
+    {system, version}, datasets); only the kinds given; an unknown one is a 400 naming it."""
+    resolved: dict[str, list[Any]] = {}
+    if links.get("systems") is not None:
+        resolved["systems"] = systems_by_slugs(actor=actor, slugs=links["systems"], field="systems")
+    if links.get("model_versions") is not None:
+        refs = [(r["system"], r["version"]) for r in links["model_versions"]]
+        resolved["model_versions"] = model_versions_by_refs(
+            actor=actor, refs=refs, field="model_versions"
+        )
+    if links.get("datasets") is not None:
+        resolved["datasets"] = datasets_by_slugs(
+            actor=actor, slugs=links["datasets"], field="datasets"
+        )
+    return resolved
 
 
 def dataset_list(*, actor: Actor) -> QuerySet[Dataset]:

@@ -27,3 +27,39 @@ def save_changed(instance: models.Model, changed: dict[str, Any], *, stamp: bool
         fields.append("updated_at")
     instance.full_clean()
     instance.save(update_fields=fields)
+
+
+def link_label(row: models.Model) -> str:
+    """How a linked row is named in audit changes: system@version, a slug, a reference code,
+    else its primary key."""
+    system = getattr(row, "system", None)
+    if system is not None and hasattr(row, "version"):
+        return f"{system.slug}@{row.version}"
+    label = getattr(row, "slug", None) or getattr(row, "reference", None)
+    return str(label or row.pk)
+
+
+def set_links(instance: models.Model, resolved: dict[str, list[Any]]) -> dict[str, Any]:
+    """Set each many-to-many link to its resolved rows; {name: {"before", "after"}} of the
+    links whose labels changed."""
+    changes = {}
+    for name, rows in resolved.items():
+        manager = getattr(instance, name)
+        before = sorted(link_label(row) for row in manager.all())
+        manager.set(rows)
+        after = sorted(link_label(row) for row in rows)
+        if before != after:
+            changes[name] = {"before": before, "after": after}
+    return changes
+
+
+def reference_number(reference: str, prefix: str) -> int | None:
+    """The number in a reference code such as RSK-001 (or the bare number); None if none.
+
+    ASCII digits only ("²" passes isdigit() yet int() refuses it), and at most 9 of them,
+    so the number fits every integer column it is compared with.
+    """
+    digits = reference.upper().removeprefix(prefix)
+    if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+        return int(digits)
+    return None

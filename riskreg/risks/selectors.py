@@ -3,6 +3,7 @@
 from django.db.models import Count, QuerySet
 
 from riskreg.lib.errors import ForeignReferenceError, NotFoundError
+from riskreg.lib.models import reference_number
 from riskreg.organisations.actor import Actor
 from riskreg.risks.models import Risk
 
@@ -27,13 +28,8 @@ def risk_list(
 
 def risk_get(*, actor: Actor, reference: str) -> Risk:
     """A risk by its reference code (RSK-001) or number."""
-    digits = reference.upper().removeprefix("RSK-")
-    # ASCII digits only: "²" passes isdigit() yet int() rejects it (a 500).
-    risk = (
-        risk_list(actor=actor).filter(number=int(digits)).first()
-        if digits.isascii() and digits.isdigit()
-        else None
-    )
+    number = reference_number(reference, "RSK-")
+    risk = risk_list(actor=actor).filter(number=number).first() if number is not None else None
     if risk is None:
         raise NotFoundError(f"No risk {reference!r} in your organisation.")
     return risk

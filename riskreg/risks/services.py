@@ -9,7 +9,7 @@ from controls.selectors import subcategories_by_ids
 from riskreg.audit.services import audit_append
 from riskreg.inventory import selectors as inventory
 from riskreg.lib.errors import ValidationFailedError
-from riskreg.lib.models import assign, save_changed
+from riskreg.lib.models import assign, save_changed, set_links
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Organization
 from riskreg.organisations.selectors import member_by_username
@@ -33,20 +33,7 @@ FIELDS = ("title", "statement", "category", "source")
 
 def _links(actor: Actor, links: dict[str, Any]) -> dict[str, list[Any]]:
     """Resolve link references within the organisation; unknown ones are a 400."""
-    resolved: dict[str, list[Any]] = {}
-    if links.get("systems") is not None:
-        resolved["systems"] = inventory.systems_by_slugs(
-            actor=actor, slugs=links["systems"], field="systems"
-        )
-    if links.get("model_versions") is not None:
-        refs = [(r["system"], r["version"]) for r in links["model_versions"]]
-        resolved["model_versions"] = inventory.model_versions_by_refs(
-            actor=actor, refs=refs, field="model_versions"
-        )
-    if links.get("datasets") is not None:
-        resolved["datasets"] = inventory.datasets_by_slugs(
-            actor=actor, slugs=links["datasets"], field="datasets"
-        )
+    resolved = inventory.inventory_links(actor=actor, links=links)
     if links.get("subcategories") is not None:
         resolved["subcategories"] = subcategories_by_ids(
             ids=links["subcategories"], field="subcategories"
@@ -65,24 +52,6 @@ def _check_visible(actor: Actor, resolved: dict[str, list[Any]], *, creating: bo
         raise ValidationFailedError.for_field("systems", "must name one of your AI systems")
     if creating and "systems" not in resolved:
         raise ValidationFailedError.for_field("systems", "must name one of your AI systems")
-
-
-def _link_labels(name: str, rows: list[Any]) -> list[str]:
-    if name == "model_versions":
-        return sorted(f"{mv.system.slug}@{mv.version}" for mv in rows)
-    return sorted(getattr(row, "slug", None) or str(row.pk) for row in rows)
-
-
-def _set_links(risk: Risk, resolved: dict[str, list[Any]]) -> dict[str, Any]:
-    changes = {}
-    for name, rows in resolved.items():
-        manager = getattr(risk, name)
-        before = _link_labels(name, list(manager.all()))
-        manager.set(rows)
-        after = _link_labels(name, rows)
-        if before != after:
-            changes[name] = {"before": before, "after": after}
-    return changes
 
 
 @transaction.atomic
@@ -130,7 +99,7 @@ def risk_create(
             "owner": owner,
         }.items()
     }
-    changes |= _set_links(risk, resolved)
+    changes |= set_links(risk, resolved)
     audit_append(
         actor=actor, action="risk.create", object_type="risk", object_id=risk.pk, changes=changes
     )
@@ -162,7 +131,7 @@ def risk_update(
             )
             changes["owner"] = {"before": before, "after": owner}
     save_changed(risk, changes)
-    changes |= _set_links(risk, resolved)
+    changes |= set_links(risk, resolved)
     if changes:
         audit_append(
             actor=actor,
