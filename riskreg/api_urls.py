@@ -1,6 +1,6 @@
 """/api/v1/ routes. Every view here is checked by the role x endpoint test."""
 
-from django.urls import path
+from django.urls import include, path
 
 from controls.api import CatalogApi
 from evaluations.api.assessments import AssessmentCancelApi, AssessmentDetailApi, AssessmentsApi
@@ -35,7 +35,10 @@ from riskreg.organisations.api import (
     TokenRevokeApi,
     TokensApi,
 )
-from riskreg.risks.api import RiskDetailApi, RisksApi, RiskTransitionApi
+from riskreg.risks.api import workflow as risk_workflow
+from riskreg.risks.api.exchange import RiskExportApi, RiskImportApi
+from riskreg.risks.api.matrix import RiskMatrixApi, RiskSummaryApi
+from riskreg.risks.api.register import RiskDetailApi, RisksApi, RiskTransitionApi
 
 urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),
@@ -51,8 +54,62 @@ urlpatterns = [
     path("datasets/", DatasetsApi.as_view(), name="datasets"),
     path("datasets/<slug:slug>/", DatasetDetailApi.as_view(), name="dataset-detail"),
     path("risks/", RisksApi.as_view(), name="risks"),
+    # Fixed names before risks/<reference>/, which would otherwise take them for references.
+    path("risks/matrix/", RiskMatrixApi.as_view(), name="risk-matrix"),
+    path("risks/summary/", RiskSummaryApi.as_view(), name="risk-summary"),
+    path("risks/actions/", risk_workflow.TreatmentPlanApi.as_view(), name="treatment-plan"),
+    path("risks/export/", RiskExportApi.as_view(), name="risk-export"),
+    path("risks/import/", RiskImportApi.as_view(), name="risk-import"),
     path("risks/<str:reference>/", RiskDetailApi.as_view(), name="risk-detail"),
     path("risks/<str:reference>/transition/", RiskTransitionApi.as_view(), name="risk-transition"),
+    path(
+        "risks/<str:reference>/scores/",
+        risk_workflow.RiskScoresApi.as_view(),
+        name="risk-scores",
+    ),
+    path(
+        "risks/<str:reference>/treatment/",
+        risk_workflow.RiskTreatmentApi.as_view(),
+        name="risk-treatment",
+    ),
+    path(
+        "risks/<str:reference>/actions/",
+        risk_workflow.RiskActionsApi.as_view(),
+        name="risk-actions",
+    ),
+    path(
+        "risks/<str:reference>/actions/<str:number>/",
+        risk_workflow.RiskActionDetailApi.as_view(),
+        name="risk-action-detail",
+    ),
+    path(
+        "risks/<str:reference>/accept/", risk_workflow.RiskAcceptApi.as_view(), name="risk-accept"
+    ),
+    path(
+        "risks/<str:reference>/acceptances/",
+        risk_workflow.RiskAcceptancesApi.as_view(),
+        name="risk-acceptances",
+    ),
+    path(
+        "risks/<str:reference>/dismiss/",
+        risk_workflow.RiskDismissApi.as_view(),
+        name="risk-dismiss",
+    ),
+    path(
+        "risks/<str:reference>/reviews/",
+        risk_workflow.RiskReviewsApi.as_view(),
+        name="risk-reviews",
+    ),
+    path(
+        "risks/<str:reference>/comments/",
+        risk_workflow.RiskCommentsApi.as_view(),
+        name="risk-comments",
+    ),
+    path(
+        "risks/<str:reference>/history/",
+        risk_workflow.RiskHistoryApi.as_view(),
+        name="risk-history",
+    ),
     path("evidence/", EvidenceApi.as_view(), name="evidence"),
     path("evidence/schemas/", EvidenceSchemasApi.as_view(), name="evidence-schemas"),
     path("evidence/schemas/<slug:kind>/", EvidenceSchemaApi.as_view(), name="evidence-schema"),
@@ -86,4 +143,6 @@ urlpatterns = [
     path("members/", MembersApi.as_view(), name="members"),
     path("members/<str:username>/", MemberDetailApi.as_view(), name="member-detail"),
     path("service-accounts/", ServiceAccountsApi.as_view(), name="service-accounts"),
+    # me/notifications/ and webhooks/: riskreg/notifications/urls.py
+    path("", include("riskreg.notifications.urls")),
 ]

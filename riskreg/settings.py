@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "riskreg.risks",
     "riskreg.ops",
     "riskreg.web",
+    "riskreg.notifications",
     "controls",
     "evaluations",
     "reports",
@@ -173,12 +174,16 @@ SILENCED_SYSTEM_CHECKS: list[str] = []
 # from files; each evidence attachment has its own limit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("RISKREG_MAX_REQUEST_BYTES", default=5 * 1024 * 1024)
 RISKREG_ATTACHMENT_MAX_BYTES = env_int("RISKREG_ATTACHMENT_MAX_BYTES", default=50 * 1024 * 1024)
+# Register and treatment-plan imports (CSV or XLSX); at most 5,000 rows either way.
+RISKREG_IMPORT_MAX_BYTES = env_int("RISKREG_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 # Assessment jobs: the predictions file limit, the worker's lease (renewed while it works;
 # the sweep re-enqueues a job whose lease ran out), deliveries before giving up, and the
 # memory budget of one job (RLIMIT_AS above what the worker already uses).
 RISKREG_ASSESSMENT_MAX_BYTES = env_int("RISKREG_ASSESSMENT_MAX_BYTES", default=1024**3)
 RISKREG_ASSESSMENT_LEASE_SECONDS = env_int("RISKREG_ASSESSMENT_LEASE_SECONDS", default=120)
 RISKREG_ASSESSMENT_MAX_DELIVERIES = env_int("RISKREG_ASSESSMENT_MAX_DELIVERIES", default=3)
+# The longest a risk acceptance may run before it must be renewed.
+RISKREG_ACCEPTANCE_MAX_DAYS = env_int("RISKREG_ACCEPTANCE_MAX_DAYS", default=365)
 RISKREG_ASSESSMENT_MEMORY_BYTES = env_int("RISKREG_ASSESSMENT_MEMORY_BYTES", default=4 * 1024**3)
 RISKREG_ATTACHMENTS_DIR = Path(
     env_str("RISKREG_ATTACHMENTS_DIR", str(DATA_DIR / "attachments"))
@@ -213,6 +218,14 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "evaluations.models.IncidentStatus",
         "EvidenceKindEnum": "evaluations.models.EvidenceKind",
         "TimelineEntryKindEnum": "evaluations.models.TimelineEntryKind",
+        "NotificationKindEnum": "riskreg.notifications.models.NotificationKind",
+        "DeliveryStatusEnum": "riskreg.notifications.models.DeliveryStatus",
+        "PreferenceSourceEnum": "riskreg.notifications.models.PreferenceSource",
+        "RiskSourceEnum": "riskreg.risks.models.RiskSource",
+        "LevelEnum": "riskreg.risks.models.Level",
+        "ScoreKindEnum": "riskreg.risks.models.ScoreKind",
+        "ActionStatusEnum": "riskreg.risks.models.ActionStatus",
+        "TreatmentDecisionEnum": "riskreg.risks.models.TreatmentDecision",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -258,12 +271,46 @@ CELERY_BEAT_SCHEDULE = {
         "task": "evaluations.tasks.assessment_sweep_task",
         "schedule": 60,
     },
+    # Acceptances run out at the end of their valid-until day; hourly is soon enough.
+    "risk-acceptance-expiry": {
+        "task": "riskreg.risks.tasks.acceptance_expire_task",
+        "schedule": 3600,
+    },
+    # Overdue and expiring things are judged by the day or the hour; five minutes keeps
+    # proposed risks and regulator deadlines prompt without rescanning constantly.
+    "notifications-scan": {
+        "task": "riskreg.notifications.tasks.notifications_scan_task",
+        "schedule": 300,
+    },
+    # Webhook retries live in the database (next_attempt_at); this re-enqueues the due ones,
+    # so a delivery survives a lost message or a crashed worker.
+    "webhook-delivery-sweep": {
+        "task": "riskreg.notifications.tasks.webhook_sweep_task",
+        "schedule": 60,
+    },
 }
 if "redis" in CELERY_BROKER_URL:
     # Keep the hard time limit below the visibility timeout, or a long task runs twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", default=30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "riskreg@localhost")
+# Notifications (docs/notifications.md): links in e-mails start with the base URL; expiring
+# acceptances and evidence are announced this many days ahead, regulator deadlines this
+# many hours ahead. Webhook deliveries are tried this many times before they fail.
+RISKREG_BASE_URL = env_str("RISKREG_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+RISKREG_NOTIFY_EXPIRY_DAYS = env_int("RISKREG_NOTIFY_EXPIRY_DAYS", default=14)
+RISKREG_NOTIFY_DEADLINE_HOURS = env_int("RISKREG_NOTIFY_DEADLINE_HOURS", default=48)
+RISKREG_WEBHOOK_MAX_ATTEMPTS = env_int("RISKREG_WEBHOOK_MAX_ATTEMPTS", default=6)
+# Development and tests only: lets webhooks reach private and loopback addresses, which
+# otherwise are refused so that a webhook cannot probe the internal network.
+RISKREG_WEBHOOK_ALLOW_PRIVATE = env_bool("RISKREG_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 LOGGING = {
     "version": 1,

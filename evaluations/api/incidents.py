@@ -12,7 +12,7 @@ from evaluations.selectors import incidents as selectors
 from evaluations.services import incidents as services
 from riskreg.lib.api import paginated, paginated_response
 from riskreg.organisations.apiview import OrgApiView
-from riskreg.risks.api import ModelVersionRefSerializer
+from riskreg.risks.api.register import ModelVersionRefSerializer
 
 
 class TimelineEntryOutputSerializer(serializers.Serializer[Any]):

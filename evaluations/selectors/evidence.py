@@ -1,9 +1,10 @@
 """Reads of evidence, scoped to the actor's organisation (and, for a limited service
 account, its systems plus organisation-wide items)."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from evaluations.models import Evidence, EvidenceAttachment, EvidenceState, Submission
@@ -59,6 +60,32 @@ def _state_filter(state: str) -> Q:
     if state == EvidenceState.EXPIRED:
         return unsuperseded & Q(expiry_date__lt=today)
     return unsuperseded & (Q(expiry_date__isnull=True) | Q(expiry_date__gte=today))
+
+
+def evidence_expiring(*, actor: Actor, within_days: int) -> QuerySet[Evidence]:
+    """Current items whose expiry date falls within the next within_days days, soonest first."""
+    soon = timezone.localdate() + timedelta(days=within_days)
+    return (
+        evidence_list(actor=actor, state=EvidenceState.CURRENT)
+        .filter(expiry_date__lte=soon)
+        .order_by("expiry_date", "id")
+    )
+
+
+def evidence_newest_by_system(
+    *, actor: Actor, systems: list[AISystem], per_system: int
+) -> list[Evidence]:
+    """The newest per_system items of each system, in one query (a window per system)."""
+    if not systems:
+        return []
+    newest = Window(RowNumber(), partition_by=F("system_id"), order_by=F("id").desc())
+    rows = (
+        evidence_list(actor=actor)
+        .filter(system__in=systems)
+        .annotate(newest=newest)
+        .filter(newest__lte=per_system)
+    )
+    return list(rows.order_by("system_id", "-id"))
 
 
 def evidence_state(item: Evidence, today: date | None = None) -> str:

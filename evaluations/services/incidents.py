@@ -23,7 +23,7 @@ from riskreg.lib.models import assign, save_changed, set_links
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Organization
 from riskreg.organisations.roles import ADMIN, OFFICER
-from riskreg.risks import selectors as risks
+from riskreg.risks.selectors import register as risks
 
 S = IncidentStatus
 TRANSITIONS: dict[str, frozenset[str]] = {

@@ -38,6 +38,15 @@ CODES: dict[str, tuple[int, str]] = {
         "problem with its JSON pointer.",
     ),
     "import_failed": (400, "The file to import does not have the shape its format expects."),
+    "import_rows_invalid": (
+        400,
+        "Rows of the file to import are invalid; extra.errors lists each with its row number, "
+        "column and reason. Nothing was imported.",
+    ),
+    "import_too_large": (
+        413,
+        "The file to import is larger, expands further or has more rows than this server accepts.",
+    ),
     "idempotency_conflict": (
         409,
         "The Idempotency-Key was already used for a different document or attachment.",
@@ -52,6 +61,19 @@ CODES: dict[str, tuple[int, str]] = {
         "An uploaded file's type is not accepted, or its content does not match its type.",
     ),
     "job_finished": (409, "The assessment job has already finished."),
+    "segregation_of_duties": (403, "A risk's owner may not accept that risk."),
+    "above_tolerance": (
+        403,
+        "The residual level is above the organisation's risk tolerance; only an admin may "
+        "accept it.",
+    ),
+    "acceptance_needs_person": (403, "Only a member, not a service account, may accept a risk."),
+    "residual_score_required": (409, "The risk needs a residual score before it is accepted."),
+    "webhook_address_refused": (
+        400,
+        "The webhook URL's host is, or resolves to, a private, loopback, link-local or other "
+        "non-public address.",
+    ),
 }
 
 

@@ -16,10 +16,12 @@ from riskreg.organisations import services as orgs
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Organization
 from riskreg.organisations.roles import Role
-from riskreg.risks import selectors as risk_selectors
-from riskreg.risks import services as risks
+from riskreg.risks.selectors import register as risk_selectors
+from riskreg.risks.services import register as risks
 from riskreg.web.demo_assessments import seed_assessments
 from riskreg.web.demo_evidence import seed_evidence, seed_incidents
+from riskreg.web.demo_notifications import seed_notifications
+from riskreg.web.demo_risks import seed_risk_workflow
 
 PASSWORD = "riskreg-demo"
 USERS = {
@@ -212,7 +214,14 @@ def _members(actor: Actor, roles: dict[str, Role]) -> None:
         if not org_selectors.membership_get(
             organization_id=actor.organization_id, username=username
         ):
-            orgs.membership_add(actor=actor, username=username, role=role, password=PASSWORD)
+            # example.com addresses: the console mail backend shows the notifications.
+            orgs.membership_add(
+                actor=actor,
+                username=username,
+                role=role,
+                password=PASSWORD,
+                email=f"{username}@example.com",
+            )
 
 
 def _system(actor: Actor, slug: str) -> AISystem | None:
@@ -293,11 +302,13 @@ def seed_demo() -> None:
     _members(actor, USERS)
     _inventory(actor)
     _risks(actor)
+    seed_risk_workflow(actor)
     _service_account(actor)
     _tokens(actor)
     seed_evidence(actor)
     seed_assessments(actor)
     seed_incidents(actor)
+    seed_notifications(actor)
     # A second organisation, so that organisation switching and tenancy show.
     other = _org("northwind", "Northwind Health")
     other_actor = Actor.system(other.pk)

@@ -20,7 +20,7 @@ from evaluations.services import incidents as incident_services
 from evaluations.services.evidence import Provenance
 from riskreg.organisations import selectors as org_selectors
 from riskreg.organisations.actor import Actor
-from riskreg.risks import selectors as risk_selectors
+from riskreg.risks.selectors import register as risk_selectors
 
 EXAMPLES = settings.BASE_DIR / "fixtures" / "evidence"
 CREDIT_CI = "https://github.com/demo-bank/credit-scoring/actions/runs/"

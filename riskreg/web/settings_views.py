@@ -26,6 +26,7 @@ TABS = [
     ("settings-tokens", "API tokens", "token.read"),
     ("settings-members", "Members", "member.read"),
     ("settings-service-accounts", "Service accounts", "service_account.read"),
+    ("settings-risk-matrix", "Risk matrix", "risk_matrix.read"),
 ]
 
 

@@ -1,7 +1,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from riskreg.web import assessment_views, evidence_views, settings_views, views
+from riskreg.web import (
+    assessment_views,
+    evidence_views,
+    exchange_views,
+    matrix_views,
+    risk_views,
+    settings_views,
+    views,
+)
+
+RISK = "risks/<str:reference>/"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -29,7 +39,24 @@ urlpatterns = [
     ),
     path("datasets/", views.dataset_list, name="dataset-list"),
     path("datasets/<slug:slug>/", views.dataset_detail, name="dataset-detail"),
-    path("risks/", views.risk_list, name="risk-list"),
+    path("risks/", risk_views.risk_list, name="risk-list"),
+    # Before RISK, which would take "import" for a reference.
+    path("risks/import/", exchange_views.risk_import_form, name="risk-import-form"),
+    path("risks/import/upload/", exchange_views.risk_import, name="risk-import"),
+    path(RISK, risk_views.risk_detail, name="risk-detail"),
+    path(f"{RISK}transition/", risk_views.risk_transition, name="risk-transition"),
+    path(f"{RISK}dismiss/", risk_views.risk_dismiss, name="risk-dismiss"),
+    path(f"{RISK}scores/", risk_views.risk_score, name="risk-score"),
+    path(f"{RISK}treatment/", risk_views.risk_treatment, name="risk-treatment"),
+    path(f"{RISK}actions/", risk_views.risk_action_create, name="risk-action-create"),
+    path(
+        f"{RISK}actions/<str:number>/",
+        risk_views.risk_action_update,
+        name="risk-action-update",
+    ),
+    path(f"{RISK}accept/", risk_views.risk_accept, name="risk-accept"),
+    path(f"{RISK}reviews/", risk_views.risk_review, name="risk-review"),
+    path(f"{RISK}comments/", risk_views.risk_comment, name="risk-comment"),
     path("evidence/", evidence_views.evidence_list, name="evidence-list"),
     path("evidence/<uuid:uid>/", evidence_views.evidence_detail, name="evidence-detail"),
     path(
@@ -93,5 +120,11 @@ urlpatterns = [
         "settings/service-accounts/<slug:slug>/tokens/",
         settings_views.service_account_token,
         name="settings-service-account-token",
+    ),
+    path("settings/risk-matrix/", matrix_views.risk_matrix, name="settings-risk-matrix"),
+    path(
+        "settings/risk-matrix/edit/",
+        matrix_views.risk_matrix_update,
+        name="settings-risk-matrix-update",
     ),
 ]

@@ -22,6 +22,7 @@ from django.urls.converters import SlugConverter
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import subcategory_list
+from evaluations.selectors import evidence as evidence_selectors
 from riskreg.audit import selectors as audit
 from riskreg.inventory import selectors as inventory
 from riskreg.lib.errors import NotFoundError
@@ -29,8 +30,10 @@ from riskreg.organisations.actor import Actor
 from riskreg.organisations.middleware import SESSION_KEY
 from riskreg.organisations.roles import allows
 from riskreg.organisations.selectors import actor_for_membership, membership_list
-from riskreg.risks import selectors as risks
-from riskreg.risks.models import RiskStatus
+from riskreg.risks.models import Level, RiskStatus
+from riskreg.risks.selectors import register as risks
+from riskreg.risks.selectors import workflow
+from riskreg.web.heatmap import heat_table, legend
 
 # HttpResponseBase: a page view may answer with a file download (a streaming response).
 PageView = Callable[..., HttpResponseBase]
@@ -50,6 +53,8 @@ NAV = [
 ]
 # Detail pages light up their section's link.
 SECTION = {
+    "risk-import-form": "risk-list",
+    "risk-import": "risk-list",
     "system-detail": "system-list",
     "dataset-detail": "dataset-list",
     "system-evidence": "evidence-list",
@@ -67,10 +72,27 @@ SECTION = {
     "settings-service-accounts": "settings-tokens",
     "settings-service-account-create": "settings-tokens",
     "settings-service-account-token": "settings-tokens",
+    "settings-risk-matrix": "settings-tokens",
+    "settings-risk-matrix-update": "settings-tokens",
+    "risk-detail": "risk-list",
+    "risk-transition": "risk-list",
+    "risk-dismiss": "risk-list",
+    "risk-score": "risk-list",
+    "risk-treatment": "risk-list",
+    "risk-action-create": "risk-list",
+    "risk-action-update": "risk-list",
+    "risk-accept": "risk-list",
+    "risk-review": "risk-list",
+    "risk-comment": "risk-list",
 }
 PER_PAGE = 25
 SLUG = re.compile(SlugConverter.regex)
 AUDIT_PER_PAGE = 50
+# The dashboard: what falls due within this many days, and how many rows each list shows.
+DUE_SOON_DAYS = 30
+TOP = 5
+ATTENTION_LEVELS = (Level.CRITICAL, Level.HIGH)
+ATTENTION_STATUSES = (RiskStatus.OPEN, RiskStatus.TREATING)
 
 
 def _render(
@@ -118,8 +140,8 @@ def _page_of(request: HttpRequest, rows: QuerySet[Any], per_page: int = PER_PAGE
     return Paginator(rows, per_page).get_page(request.GET.get("page"))
 
 
-@page("system.read")
-def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
+def _system_rows(actor: Actor) -> list[dict[str, Any]]:
+    """Each system with its linked risks by status (two queries)."""
     counts = risks.risk_status_counts_by_system(actor=actor)
     rows = []
     for system in inventory.system_list(actor=actor):
@@ -133,7 +155,55 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
                 "total": sum(by_status.values()),
             }
         )
-    return _render(request, actor, "web/dashboard.html", {"rows": rows})
+    return rows
+
+
+def _attention(actor: Actor) -> list[dict[str, Any]]:
+    """Open and treating risks at the two worst levels; each count links to the register."""
+    return [
+        {
+            "level": level,
+            "cells": [
+                {
+                    "status": status,
+                    "count": risks.risk_list(actor=actor, status=status, level=level).count(),
+                }
+                for status in ATTENTION_STATUSES
+            ],
+        }
+        for level in ATTENTION_LEVELS
+    ]
+
+
+def _first(rows: QuerySet[Any]) -> dict[str, Any]:
+    """A count and the first few rows (two queries, whatever the count)."""
+    return {"count": rows.count(), "top": list(rows[:TOP])}
+
+
+@page("system.read")
+def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """What needs attention, the heat maps and the systems; the same queries at any size."""
+    matrix = workflow.matrix_current(organization_id=actor.organization_id)
+    # The short lists show no links, so the register's prefetches are dropped.
+    reviews = risks.risk_list(actor=actor, overdue="review", sort="next_review")
+    context = {
+        "rows": _system_rows(actor),
+        "attention": _attention(actor),
+        "overdue_actions": _first(workflow.action_list(actor=actor, overdue=True)),
+        "overdue_reviews": _first(reviews.prefetch_related(None)),
+        "expiring": _first(workflow.acceptances_expiring(actor=actor, within_days=DUE_SOON_DAYS)),
+        "evidence_expiring": _first(
+            evidence_selectors.evidence_expiring(actor=actor, within_days=DUE_SOON_DAYS)
+        ),
+        "heatmaps": [
+            heat_table(kind, workflow.heat_map(actor=actor, kind=kind), matrix)
+            for kind in ("inherent", "residual")
+        ],
+        "legend": legend(matrix),
+        "matrix": matrix,
+        "soon_days": DUE_SOON_DAYS,
+    }
+    return _render(request, actor, "web/dashboard.html", context)
 
 
 @page("system.read")
@@ -168,26 +238,6 @@ def dataset_detail(request: HttpRequest, actor: Actor, slug: str) -> HttpRespons
         "risks": risks.risk_list_by_dataset(actor=actor, dataset_id=dataset.pk),
     }
     return _render(request, actor, "web/dataset_detail.html", context)
-
-
-@page("risk.read")
-def risk_list(request: HttpRequest, actor: Actor) -> HttpResponse:
-    status = request.GET.get("status", "")
-    if status not in RiskStatus.values:
-        status = ""
-    slug = request.GET.get("system", "")
-    if slug and not SLUG.fullmatch(slug):
-        # Never pass odd bytes (NUL) on to the database; no such slug exists anyway.
-        raise NotFoundError(f"No AI system {slug!r} in your organisation.")
-    system = inventory.system_get(actor=actor, slug=slug) if slug else None
-    rows = risks.risk_list(actor=actor, status=status or None, system=slug or None)
-    context = {
-        "page": _page_of(request, rows),
-        "status": status,
-        "statuses": RiskStatus.choices,
-        "system": system,
-    }
-    return _render(request, actor, "web/risk_list.html", context)
 
 
 @page("catalog.read")

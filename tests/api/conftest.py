@@ -16,10 +16,13 @@ from evaluations.models import AssessmentJob, Evidence
 from evaluations.services import evidence as evidence_services
 from evaluations.services import incidents as incident_services
 from riskreg.inventory import services as inventory
+from riskreg.notifications.models import Webhook
+from riskreg.notifications.services import webhooks
 from riskreg.organisations import services as orgs
 from riskreg.organisations.models import ApiToken
 from riskreg.organisations.roles import Role
-from riskreg.risks import services as risks
+from riskreg.risks.services import register as risks
+from riskreg.risks.services import scoring, treatment
 from tests.conftest import Tenant
 
 SUBCATEGORY = "MEASURE 2.11"
@@ -97,6 +100,16 @@ def _acme_records(acme: Tenant) -> None:
         category="validity_reliability",
     )
     risks.risk_transition(actor=actor, risk=second, status="open")
+    # RSK-002 is ready to be accepted by the officer or the admin: the engineer owns it and
+    # its residual level (low) is within the default tolerance (medium).
+    risks.risk_update(actor=actor, risk=second, owner="engineer")
+    scoring.risk_score(actor=actor, risk=second, kind="inherent", likelihood=4, impact=4)
+    scoring.risk_score(actor=actor, risk=second, kind="residual", likelihood=2, impact=2)
+    treatment.treatment_action_create(
+        actor=actor, risk=second, title="Retrain on 2026 data", due_date=date(2027, 3, 31)
+    )
+    # An address literal: registering it needs no DNS.
+    webhooks.webhook_create(actor=actor, url="https://93.184.216.34/hook")
     orgs.service_account_create(
         actor=actor, name="Pipeline", slug="pipeline", role=Role.ENGINEER, system_ids=[system.pk]
     )
@@ -217,6 +230,7 @@ def _globex_records(globex: Tenant) -> None:
     for n in range(1, 4):
         incident(actor, f"Turnstile let a stranger in ({n})", "turnstile")
     assessment(actor, "turnstile", "7.3-beta")
+    webhooks.webhook_create(actor=actor, url="https://93.184.216.34/globex-hook")
 
 
 def _tokens(acme: Tenant, globex: Tenant) -> None:
@@ -239,6 +253,8 @@ def world(acme: Tenant, globex: Tenant) -> World:
     foreign_policy = Evidence.objects.get(organization=globex.org, kind="document")
     own_job = AssessmentJob.objects.get(organization=acme.org)
     foreign_job = AssessmentJob.objects.get(organization=globex.org)
+    own_hook = Webhook.objects.get(organization=acme.org)
+    foreign_hook = Webhook.objects.get(organization=globex.org)
     return World(
         acme=acme,
         globex=globex,
@@ -247,18 +263,23 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "model_version": "1.0",
             "dataset": "loans-2023",
             "risk": "RSK-001",
+            "open_risk": "RSK-002",
+            "action": "A1",
             "member": "engineer",
             "evidence": str(own_policy.uid),
             "attachment": own_policy.document["attachments"][0]["sha256"],
             "kind": "fairness",
             "incident": "INC-001",
             "assessment": str(own_job.uid),
+            "webhook": str(own_hook.uid),
         },
         foreign={
             "system": "turnstile",
             "model_version": "7.3-beta",
             "dataset": "passport-photos",
             "risk": "RSK-005",
+            "open_risk": "RSK-005",
+            "action": "A1",
             "token": FOREIGN_TOKEN_PREFIX,
             "member": "globex-engineer",
             "evidence": str(foreign_policy.uid),
@@ -266,12 +287,15 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "kind": "unknown-kind",
             "incident": "INC-003",
             "assessment": str(foreign_job.uid),
+            "webhook": str(foreign_hook.uid),
         },
         missing={
             "system": "no-such-system",
             "model_version": "9.9.9",
             "dataset": "no-such-dataset",
             "risk": "RSK-099",
+            "open_risk": "RSK-099",
+            "action": "A9",
             "token": "rr_nothere",
             "member": "nobody",
             "evidence": "00000000-0000-4000-8000-000000000000",
@@ -279,6 +303,7 @@ def world(acme: Tenant, globex: Tenant) -> World:
             "kind": "absent-kind",
             "incident": "INC-099",
             "assessment": "00000000-0000-4000-8000-000000000000",
+            "webhook": "00000000-0000-4000-8000-000000000000",
         },
         foreign_markers=(
             "globex",

@@ -24,8 +24,23 @@ from evaluations.models import (
 from riskreg.audit.models import AuditEvent
 from riskreg.inventory.models import AISystem, Dataset, ModelVersion
 from riskreg.lib.errors import CODES
+from riskreg.notifications.models import (
+    EmailDelivery,
+    Notification,
+    NotificationPreference,
+    Webhook,
+    WebhookDelivery,
+)
 from riskreg.organisations.models import ApiToken, Membership, ServiceAccount
-from riskreg.risks.models import Risk
+from riskreg.risks.models import (
+    Risk,
+    RiskAcceptance,
+    RiskComment,
+    RiskMatrix,
+    RiskReview,
+    RiskScore,
+    TreatmentAction,
+)
 
 ROLES_DOC = Path(settings.BASE_DIR) / "docs" / "roles.md"
 API_NAMESPACE = "api"
@@ -161,6 +176,17 @@ SNAPSHOT_MODELS: list[type[Model]] = [
     Risk.model_versions.through,
     Risk.datasets.through,
     Risk.subcategories.through,
+    RiskMatrix,
+    RiskScore,
+    TreatmentAction,
+    RiskAcceptance,
+    RiskReview,
+    RiskComment,
+    Notification,
+    NotificationPreference,
+    EmailDelivery,
+    Webhook,
+    WebhookDelivery,
     Membership,
     ServiceAccount,
     ApiToken,

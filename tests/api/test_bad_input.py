@@ -6,7 +6,7 @@ admin, who may perform every write, so what refuses it is the input and not the 
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from evaluations.models import AssessmentJob, Evidence
 from evaluations.services import assessments as assessment_services
+from riskreg.notifications.models import Webhook
 from riskreg.organisations import services as orgs
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import ApiToken
@@ -112,7 +113,7 @@ MLFLOW = {
 }
 
 # Endpoints that take a file take multipart forms only: a JSON body is 415 there.
-MULTIPART_ONLY = {("POST", "/api/v1/assessments/")}
+MULTIPART_ONLY = {("POST", "/api/v1/assessments/"), ("POST", "/api/v1/risks/import/")}
 PREDICTIONS_FORM = {
     "system": "credit-scoring",
     "model_version": "1.0",
@@ -126,7 +127,177 @@ def predictions(**changes: Any) -> dict[str, Any]:
     return {**PREDICTIONS_FORM, **changes}
 
 
+TODAY = date.today()  # noqa: DTZ011 - acceptance dates are calendar dates
+ACCEPT = {
+    "justification": "Low after retraining.",
+    "conditions": "Drift report stays green.",
+    "valid_until": (TODAY + timedelta(days=60)).isoformat(),
+}
+ACTION = {"title": "Add drift alerts", "due_date": "2027-01-31"}
+HOOK = {"url": "https://93.184.216.34/hooks/riskreg"}
+
 FIELD_CASES: dict[tuple[str, str], list[Case]] = {
+    ("PATCH", "/api/v1/risks/matrix/"): [
+        Case("unknown tolerance", {"tolerance": "extreme"}, "tolerance"),
+        Case(
+            "four likelihood labels",
+            {"likelihood_labels": ["a", "b", "c", "d"]},
+            "likelihood_labels",
+        ),
+        Case("NUL byte in a label", {"impact_labels": ["a", "b", "c", "d", NUL]}, "impact_labels"),
+        Case(
+            "bands that do not rise",
+            {"band_limits": {"low": 9, "medium": 4, "high": 16}},
+            "band_limits",
+        ),
+        Case(
+            "review every zero days",
+            {"review_days": {"low": 0, "medium": 1, "high": 1, "critical": 1}},
+            "review_days",
+        ),
+        Case(
+            "duplicate labels",
+            {"likelihood_labels": ["a", "a", "b", "c", "d"]},
+            "likelihood_labels",
+        ),
+    ],
+    # The runner sends the predictions CSV as the file: not a register, not a plan.
+    ("POST", "/api/v1/risks/import/"): [
+        Case("missing sheet", {}, "sheet"),
+        Case("unknown sheet", {"sheet": "minutes"}, "sheet"),
+        Case(
+            "another table as the register",
+            {"sheet": "register"},
+            "file",
+            400,
+            "import_rows_invalid",
+        ),
+        Case(
+            "another table as the plan",
+            {"sheet": "treatment-plan"},
+            "file",
+            400,
+            "import_rows_invalid",
+        ),
+    ],
+    ("PATCH", "/api/v1/me/notifications/"): [
+        Case("no preferences", {}, "preferences"),
+        Case("empty preferences", {"preferences": []}, "preferences"),
+        Case("preferences as an object", {"preferences": {"risk.proposed": False}}, "preferences"),
+        Case(
+            "unknown kind",
+            {"preferences": [{"kind": "risk.exploded", "email": True}]},
+            "preferences",
+        ),
+        Case("no email choice", {"preferences": [{"kind": "risk.proposed"}]}, "preferences"),
+        Case(
+            "email choice in words",
+            {"preferences": [{"kind": "risk.proposed", "email": "sometimes"}]},
+            "preferences",
+        ),
+        Case(
+            "the same kind twice",
+            {
+                "preferences": [
+                    {"kind": "risk.proposed", "email": True},
+                    {"kind": "risk.proposed", "email": False},
+                ]
+            },
+            "preferences",
+        ),
+    ],
+    ("POST", "/api/v1/webhooks/"): [
+        Case("no url", {"kinds": ["risk.proposed"]}, "url"),
+        Case("ftp url", {"url": "ftp://93.184.216.34/hook"}, "url"),
+        Case("credentials in the url", {"url": "https://user:pw@93.184.216.34/"}, "url"),
+        Case("url too long", {"url": "https://93.184.216.34/" + "a" * 500}, "url"),
+        Case("header injection", {"url": "https://93.184.216.34/\r\nX: 1"}, "url"),
+        Case(
+            "loopback address",
+            {"url": "http://127.0.0.1/hook"},
+            "url",
+            400,
+            "webhook_address_refused",
+        ),
+        Case(
+            "cloud metadata address",
+            {"url": "http://169.254.169.254/latest/meta-data/"},
+            "url",
+            400,
+            "webhook_address_refused",
+        ),
+        Case("no kinds", {**HOOK, "kinds": []}, "kinds"),
+        Case("unknown kind", {**HOOK, "kinds": ["risk.exploded"]}, "kinds"),
+        Case("description too long", {**HOOK, "description": "d" * 201}, "description"),
+    ],
+    ("POST", "/api/v1/webhooks/{uid}/deactivate/"): [
+        Case("reason too long", {"reason": "r" * 501}, "reason"),
+    ],
+    ("POST", "/api/v1/risks/{reference}/scores/"): [
+        Case("missing kind", {"likelihood": 3, "impact": 3}, "kind"),
+        Case("unknown kind", {"kind": "gut", "likelihood": 3, "impact": 3}, "kind"),
+        Case(
+            "likelihood above 5", {"kind": "inherent", "likelihood": 6, "impact": 3}, "likelihood"
+        ),
+        Case("impact below 1", {"kind": "inherent", "likelihood": 3, "impact": 0}, "impact"),
+        Case(
+            "likelihood as a word",
+            {"kind": "inherent", "likelihood": "high", "impact": 3},
+            "likelihood",
+        ),
+        Case(
+            "rationale too long",
+            {"kind": "inherent", "likelihood": 3, "impact": 3, "rationale": "r" * 2001},
+            "rationale",
+        ),
+    ],
+    ("PATCH", "/api/v1/risks/{reference}/treatment/"): [
+        Case("unknown decision", {"decision": "ignore"}, "decision"),
+        Case("plan too long", {"plan": "p" * 10_001}, "plan"),
+        Case("NUL byte in plan", {"plan": NUL}, "plan"),
+    ],
+    ("POST", "/api/v1/risks/{reference}/actions/"): [
+        Case("missing title", without(ACTION, "title"), "title"),
+        Case("missing due date", without(ACTION, "due_date"), "due_date"),
+        Case("due date in words", {**ACTION, "due_date": "tomorrow"}, "due_date"),
+        Case("unknown status", {**ACTION, "status": "stalled"}, "status"),
+        refused_reference("owner from globex", {**ACTION, "owner": "globex-admin"}, "owner"),
+    ],
+    ("PATCH", "/api/v1/risks/{reference}/actions/{number}/"): [
+        Case("unknown status", {"status": "stalled"}, "status"),
+        Case("due date is null", {"due_date": None}, "due_date"),
+        refused_reference("owner who does not exist", {"owner": "nobody"}, "owner"),
+    ],
+    ("POST", "/api/v1/risks/{reference}/accept/"): [
+        Case("missing justification", without(ACCEPT, "justification"), "justification"),
+        Case("blank conditions", {**ACCEPT, "conditions": "   "}, "conditions"),
+        Case("missing valid-until date", without(ACCEPT, "valid_until"), "valid_until"),
+        Case("valid until today", {**ACCEPT, "valid_until": TODAY.isoformat()}, "valid_until"),
+        Case(
+            "valid for two years",
+            {**ACCEPT, "valid_until": (TODAY + timedelta(days=730)).isoformat()},
+            "valid_until",
+        ),
+    ],
+    ("POST", "/api/v1/risks/{reference}/dismiss/"): [
+        Case("missing reason", {}, "reason"),
+        Case("blank reason", {"reason": ""}, "reason"),
+        Case("reason too long", {"reason": "r" * 2001}, "reason"),
+    ],
+    ("POST", "/api/v1/risks/{reference}/reviews/"): [
+        Case("missing note", {}, "note"),
+        Case(
+            "held tomorrow",
+            {"note": "Fine.", "reviewed_on": (TODAY + timedelta(days=1)).isoformat()},
+            "reviewed_on",
+        ),
+        Case("held on a day in words", {"note": "Fine.", "reviewed_on": "Monday"}, "reviewed_on"),
+    ],
+    ("POST", "/api/v1/risks/{reference}/comments/"): [
+        Case("missing text", {}, "text"),
+        Case("blank text", {"text": " "}, "text"),
+        Case("text too long", {"text": "t" * 5001}, "text"),
+    ],
     ("POST", "/api/v1/systems/"): [
         Case("missing name", without(SYSTEM, "name"), "name"),
         Case("missing slug", without(SYSTEM, "slug"), "slug"),
@@ -486,6 +657,15 @@ def url_for(op: Operation) -> str:
         kwargs = {"uid": uid, "sha256": sha256}
     if "kind" in op.kwargs:
         kwargs = {"kind": "fairness"}
+    if op.path.startswith("/api/v1/webhooks/{uid}/"):
+        hook = Webhook.objects.filter(organization__slug="acme").first()
+        kwargs = {"uid": str(hook.uid) if hook else "00000000-0000-4000-8000-000000000000"}
+    if (
+        op.path.split("/")[-2] in ("accept", "reviews", "treatment", "actions")
+        or "number" in op.kwargs
+    ):
+        # RSK-002 is open, scored and has action A1: what is refused is the field.
+        kwargs = {"reference": "RSK-002", "number": "A1"}
     if op.path.startswith("/api/v1/assessments/{uid}/"):
         # The acme job, cancelled: what is left to refuse at its cancel endpoint.
         job = AssessmentJob.objects.filter(organization__slug="acme").first()
@@ -593,6 +773,8 @@ def test_nul_byte_in_a_url_answers_404_not_500(path: str, admin: APIClient) -> N
     [
         "/api/v1/risks/?status=open%00",
         "/api/v1/risks/?system=credit-scoring%00",
+        "/api/v1/risks/?owner=engineer%00",
+        "/api/v1/risks/actions/?owner=engineer%00",
         "/api/v1/audit/events/?object_type=risk%00",
         "/api/v1/audit/events/?object_id=1%00",
         "/api/v1/catalog/?function=MEASURE%00",

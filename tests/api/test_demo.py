@@ -18,7 +18,9 @@ from riskreg.audit.services import audit_verify
 from riskreg.inventory.models import AISystem, ModelVersion
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Membership, Organization
-from riskreg.risks.models import Risk
+from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.selectors import register as risk_selectors
+from riskreg.risks.selectors import workflow
 from riskreg.web.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +63,7 @@ def test_demo_systems_cover_tabular_edge_and_generative() -> None:
     assert edge.parent is not None
     assert edge.parent.version == "2.0"
     statuses = set(Risk.objects.filter(organization__slug="demo").values_list("status", flat=True))
-    assert statuses == {"proposed", "open", "treating"}
+    assert statuses == set(RiskStatus.values)
 
 
 def test_demo_has_evidence_of_every_kind_in_every_state() -> None:
@@ -188,3 +190,33 @@ def test_demo_assessment_finds_the_youngest_applicants_approved_less_often() -> 
     assert {d["split"] for d in quality["datasets"]} == {"train", "test"}
     leaked = [o for o in quality["overlap"] if o["between"] == ["train", "test"]]
     assert leaked[0]["rows"] == 20
+
+
+def test_demo_register_has_every_status_scored_treated_accepted_and_overdue() -> None:
+    seed_demo()
+    actor = _demo_actor()
+    register = list(risk_selectors.risk_list(actor=actor))
+    by_status: dict[str, list[Risk]] = {}
+    for risk in register:
+        by_status.setdefault(risk.status, []).append(risk)
+    assert set(by_status) == set(RiskStatus.values)
+    for risk in register:
+        if risk.status not in ("proposed", "dismissed"):
+            assert risk.inherent_score is not None, risk
+            assert risk.residual_score is not None, risk
+    assert any(risk.current_score is not None for risk in register)
+    assert any(risk.treatment_decision and risk.treatment_plan for risk in register)
+    # One treatment action overdue, one done; one review overdue.
+    assert workflow.action_list(actor=actor, overdue=True).count() == 1
+    assert workflow.action_list(actor=actor, status="done").exists()
+    assert [r.title for r in risk_selectors.risk_list(actor=actor, overdue="review")] == [
+        "Shelf alerts missed in night-time images"
+    ]
+    # The officer accepted a risk the engineer owns, and the acceptance runs out soon.
+    [expiring] = workflow.acceptances_expiring(actor=actor, within_days=30)
+    assert expiring.accepted_by_label == "officer"
+    assert expiring.risk.owner is not None
+    assert expiring.risk.owner.user.username == "engineer"
+    assert expiring.risk.status == "accepted"
+    assert by_status["dismissed"][0].dismissal_reason
+    assert workflow.comment_list(risk=by_status["treating"][0]).count() == 2

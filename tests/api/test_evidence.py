@@ -721,6 +721,10 @@ APPEND_ONLY = [
     "evaluations_evidenceattachment",
     "evaluations_withdrawal",
     "evaluations_incidenttimelineentry",
+    "risks_riskmatrix",
+    "risks_riskscore",
+    "risks_riskreview",
+    "risks_riskcomment",
 ]
 
 

@@ -13,6 +13,7 @@ value it sent) to the answer for an object that does not exist.
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -62,6 +63,11 @@ TOKEN = {"prefix": "token"}  # each caller's own token (World.own_by_role)
 MEMBER = {"username": "member"}
 EVIDENCE = {"uid": "evidence"}
 INCIDENT = {"reference": "incident"}
+WEBHOOK = {"uid": "webhook"}
+OPEN_RISK = {"reference": "open_risk"}  # RSK-002: open, scored, owned by the engineer
+ACTION = {"reference": "open_risk", "number": "action"}
+# Acceptances must end within a year of today, whenever the suite runs.
+VALID_UNTIL = (date.today() + timedelta(days=90)).isoformat()  # noqa: DTZ011 - a calendar date
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/me/"): Sample(),
@@ -114,6 +120,64 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/v1/risks/{reference}/transition/"): Sample(
         kwargs=RISK, body={"status": "open"}, audit=("risk.transition",)
     ),
+    ("GET", "/api/v1/risks/matrix/"): Sample(),
+    ("PATCH", "/api/v1/risks/matrix/"): Sample(
+        body={"tolerance": "high"}, audit=("risk_matrix.update",)
+    ),
+    ("GET", "/api/v1/risks/summary/"): Sample(),
+    ("GET", "/api/v1/risks/export/"): Sample(),  # the register as CSV
+    ("POST", "/api/v1/risks/import/"): Sample(
+        body={
+            "sheet": "register",
+            "file": b"reference,title,statement,category\r\n"
+            b",Imported risk,From a sheet.,privacy\r\n",
+        },
+        audit=("risk.create",),
+        multipart=True,
+    ),
+    ("GET", "/api/v1/risks/actions/"): Sample(),
+    ("GET", "/api/v1/risks/{reference}/scores/"): Sample(kwargs=OPEN_RISK),
+    ("POST", "/api/v1/risks/{reference}/scores/"): Sample(
+        kwargs=RISK,
+        body={"kind": "inherent", "likelihood": 3, "impact": 4, "rationale": "Seen twice."},
+        audit=("risk.score",),
+    ),
+    ("PATCH", "/api/v1/risks/{reference}/treatment/"): Sample(
+        kwargs=OPEN_RISK,
+        body={"decision": "mitigate", "plan": "Retrain quarterly."},
+        audit=("risk.treatment",),
+    ),
+    ("GET", "/api/v1/risks/{reference}/actions/"): Sample(kwargs=OPEN_RISK),
+    ("POST", "/api/v1/risks/{reference}/actions/"): Sample(
+        kwargs=OPEN_RISK,
+        body={"title": "Add drift alerts", "due_date": "2027-01-31", "owner": "engineer"},
+        audit=("risk.action_create",),
+    ),
+    ("PATCH", "/api/v1/risks/{reference}/actions/{number}/"): Sample(
+        kwargs=ACTION, body={"status": "in_progress"}, audit=("risk.action_update",)
+    ),
+    ("POST", "/api/v1/risks/{reference}/accept/"): Sample(
+        kwargs=OPEN_RISK,
+        body={
+            "justification": "Residual risk is low after retraining.",
+            "conditions": "Monthly drift report stays green.",
+            "valid_until": VALID_UNTIL,
+        },
+        audit=("risk.accept",),
+    ),
+    ("GET", "/api/v1/risks/{reference}/acceptances/"): Sample(kwargs=OPEN_RISK),
+    ("POST", "/api/v1/risks/{reference}/dismiss/"): Sample(
+        kwargs=RISK, body={"reason": "A duplicate of RSK-002."}, audit=("risk.dismiss",)
+    ),
+    ("GET", "/api/v1/risks/{reference}/reviews/"): Sample(kwargs=OPEN_RISK),
+    ("POST", "/api/v1/risks/{reference}/reviews/"): Sample(
+        kwargs=OPEN_RISK, body={"note": "Still relevant."}, audit=("risk.review",)
+    ),
+    ("GET", "/api/v1/risks/{reference}/comments/"): Sample(kwargs=RISK),
+    ("POST", "/api/v1/risks/{reference}/comments/"): Sample(
+        kwargs=RISK, body={"text": "Seen in the March audit too."}, audit=("risk.comment",)
+    ),
+    ("GET", "/api/v1/risks/{reference}/history/"): Sample(kwargs=OPEN_RISK),
     ("GET", "/api/v1/evidence/"): Sample(),
     ("POST", "/api/v1/evidence/"): Sample(
         body={
@@ -201,6 +265,20 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("PATCH", "/api/v1/members/{username}/"): Sample(
         kwargs=MEMBER, body={"role": "auditor"}, audit=("membership.change_role",)
     ),
+    ("GET", "/api/v1/me/notifications/"): Sample(),
+    ("PATCH", "/api/v1/me/notifications/"): Sample(
+        body={"preferences": [{"kind": "risk.proposed", "email": False}]},
+        audit=("notification.preferences_update",),
+    ),
+    ("GET", "/api/v1/webhooks/"): Sample(),
+    ("POST", "/api/v1/webhooks/"): Sample(
+        body={"url": "https://93.184.216.34/hooks/riskreg", "kinds": ["risk.proposed"]},
+        audit=("webhook.create",),
+    ),
+    ("POST", "/api/v1/webhooks/{uid}/deactivate/"): Sample(
+        kwargs=WEBHOOK, audit=("webhook.deactivate",)
+    ),
+    ("GET", "/api/v1/webhooks/{uid}/deliveries/"): Sample(kwargs=WEBHOOK),
     ("GET", "/api/v1/service-accounts/"): Sample(),
     ("POST", "/api/v1/service-accounts/"): Sample(
         body={"name": "CI", "slug": "ci", "role": "engineer", "systems": ["credit-scoring"]},

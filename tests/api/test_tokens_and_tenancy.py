@@ -14,7 +14,7 @@ from riskreg.lib.hashing import sha256_hex
 from riskreg.organisations import services as orgs
 from riskreg.organisations.models import ApiToken
 from riskreg.organisations.roles import Role
-from riskreg.risks import services as risks
+from riskreg.risks.services import register as risks
 from tests.api.conftest import World
 from tests.api.helpers import (
     assert_envelope,

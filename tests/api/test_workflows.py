@@ -11,8 +11,8 @@ from riskreg.audit.models import AuditEvent
 from riskreg.audit.services import audit_verify
 from riskreg.inventory import services as inventory
 from riskreg.organisations.roles import Role
-from riskreg.risks import selectors as risk_selectors
-from riskreg.risks import services as risks
+from riskreg.risks.selectors import register as risk_selectors
+from riskreg.risks.services import register as risks
 from tests.api.conftest import World
 from tests.api.helpers import (
     assert_envelope,
@@ -98,9 +98,11 @@ def test_officer_moves_a_risk_from_proposed_to_closed_and_reopens_it(
         assert response.status_code == 200, response.content
         assert response.json()["status"] == status
         events = audit_events_since(mark)
-        assert [(e.action, e.actor_label, e.changes) for e in events] == [
-            ("risk.transition", "officer", {"status": {"before": before, "after": status}})
+        assert [(e.action, e.actor_label, e.changes["status"]) for e in events] == [
+            ("risk.transition", "officer", {"before": before, "after": status})
         ]
+        # Live risks are reviewed on a cadence; a closed one is not.
+        assert (response.json()["next_review_date"] is None) == (status == "closed")
         before = status
 
 

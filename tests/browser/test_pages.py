@@ -1,5 +1,6 @@
 """Each persona signs in, switches organisation and opens the pages its role allows."""
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -61,7 +62,7 @@ def test_persona_switches_organisation_and_back(
     sign_in: Callable[[str], Page], username: str
 ) -> None:
     page = sign_in(username)
-    systems = page.get_by_role("table")
+    systems = page.get_by_role("table", name=re.compile(r"^AI systems in"))
     expect(systems).to_contain_text("Retail credit scoring")
     switch_to(page, "northwind")
     expect(page.get_by_role("status")).to_contain_text("now working in Northwind Health")

@@ -9,7 +9,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -24,10 +24,13 @@ from evaluations.services import evidence as evidence_services
 from evaluations.services import incidents as incident_services
 from riskreg.inventory import selectors as inventory_selectors
 from riskreg.inventory import services as inventory
+from riskreg.notifications.models import Webhook
+from riskreg.notifications.services import webhooks
 from riskreg.organisations import services as orgs
 from riskreg.organisations.models import ApiToken
 from riskreg.organisations.roles import Role
-from riskreg.risks import services as risks
+from riskreg.risks.services import register as risks
+from riskreg.risks.services import scoring, treatment
 from tests.conftest import Tenant
 
 # Identifiers of the objects every contract test finds in its organisation.
@@ -36,6 +39,9 @@ SEED = {
     "version": "v1",
     "dataset": "seed-dataset",
     "risk": "RSK-001",
+    "webhook": "5eed0000-0000-4000-8000-000000000003",
+    "open_risk": "RSK-002",  # open, scored, owned by the engineer, with action A1
+    "action": "A1",
     "subcategory": "GOVERN 1.1",
     "token": "rr_seedtok",  # the engineer's token "seed", under a fixed prefix
     "member": "engineer",
@@ -122,6 +128,26 @@ def _seed_evidence(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _seed_open_risk(tenant: Tenant) -> None:
+    """RSK-002: what the admin may accept, review, treat and score."""
+    actor = tenant.actor
+    risk = risks.risk_create(
+        actor=actor,
+        title="Seed open risk",
+        statement="Scores drift after retraining.",
+        category="validity_reliability",
+        owner="engineer",
+        systems=[SEED["system"]],
+    )
+    assert risk.reference == SEED["open_risk"]
+    risks.risk_transition(actor=actor, risk=risk, status="open")
+    scoring.risk_score(actor=actor, risk=risk, kind="inherent", likelihood=4, impact=3)
+    scoring.risk_score(actor=actor, risk=risk, kind="residual", likelihood=2, impact=2)
+    treatment.treatment_action_create(
+        actor=actor, risk=risk, title="Retrain", due_date=date(2027, 1, 31), owner="engineer"
+    )
+
+
 @pytest.fixture
 def seeded(acme: Tenant, monkeypatch: pytest.MonkeyPatch) -> Tenant:
     """acme with a system, a dataset, a model version, a proposed risk, an organisation-wide
@@ -146,6 +172,9 @@ def seeded(acme: Tenant, monkeypatch: pytest.MonkeyPatch) -> Tenant:
         subcategories=[SEED["subcategory"]],
     )
     assert risk.reference == SEED["risk"]
+    _seed_open_risk(acme)
+    hook, _ = webhooks.webhook_create(actor=actor, url="https://93.184.216.34/seed-hook")
+    Webhook.objects.filter(pk=hook.pk).update(uid=SEED["webhook"])
     _seed_evidence(acme, monkeypatch)
     token, _ = orgs.token_create(actor=actor, name="seed", membership=acme.members[Role.ENGINEER])
     ApiToken.objects.filter(pk=token.pk).update(prefix=SEED["token"])

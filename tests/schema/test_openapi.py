@@ -21,6 +21,7 @@ no shrinking):
 import copy
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,21 @@ PATH_EXAMPLES: dict[str, dict[str, str]] = {
     "/api/v1/datasets/{slug}/": {"slug": SEED["dataset"]},
     "/api/v1/risks/{reference}/": {"reference": SEED["risk"]},
     "/api/v1/risks/{reference}/transition/": {"reference": SEED["risk"]},
+    "/api/v1/risks/{reference}/scores/": {"reference": SEED["open_risk"]},
+    "/api/v1/risks/{reference}/treatment/": {"reference": SEED["open_risk"]},
+    "/api/v1/risks/{reference}/actions/": {"reference": SEED["open_risk"]},
+    "/api/v1/risks/{reference}/actions/{number}/": {
+        "reference": SEED["open_risk"],
+        "number": SEED["action"],
+    },
+    "/api/v1/risks/{reference}/accept/": {"reference": SEED["open_risk"]},
+    "/api/v1/risks/{reference}/acceptances/": {"reference": SEED["open_risk"]},
+    "/api/v1/risks/{reference}/dismiss/": {"reference": SEED["risk"]},
+    "/api/v1/risks/{reference}/reviews/": {"reference": SEED["open_risk"]},
+    "/api/v1/risks/{reference}/comments/": {"reference": SEED["risk"]},
+    "/api/v1/risks/{reference}/history/": {"reference": SEED["open_risk"]},
+    "/api/v1/webhooks/{uid}/deactivate/": {"uid": SEED["webhook"]},
+    "/api/v1/webhooks/{uid}/deliveries/": {"uid": SEED["webhook"]},
     "/api/v1/tokens/{prefix}/revoke/": {"prefix": SEED["token"]},
     "/api/v1/members/{username}/": {"username": SEED["member"]},
     "/api/v1/evidence/schemas/{kind}/": {"kind": SEED["kind"]},
@@ -82,7 +98,9 @@ PATH_EXAMPLES: dict[str, dict[str, str]] = {
 QUERY_EXAMPLES: dict[str, dict[str, Any]] = {
     "catalog_list": {"function": "MAP"},
     "audit_events_list": {"object_type": "risk", "page": 1},
-    "risks_list": {"status": "proposed", "system": SEED["system"]},
+    "risks_list": {"status": "proposed", "system": SEED["system"], "sort": "-level"},
+    "risks_treatment_plan": {"owner": "engineer", "overdue": False},
+    "risks_export": {"sheet": "register", "type": "csv"},
     "evidence_list": {"system": SEED["system"], "kind": "performance"},
     "incidents_list": {"status": "open", "system": SEED["system"]},
     "assessments_list": {"status": "queued", "system": SEED["system"]},
@@ -111,6 +129,39 @@ BODY_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "risks_update": {"title": "Seed risk, reworded", "owner": None},
     "risks_transition": {"status": "open"},
+    "risks_matrix_update": {
+        "tolerance": "high",
+        "review_days": {"low": 365, "medium": 180, "high": 60, "critical": 14},
+    },
+    "risks_scores_create": {
+        "kind": "current",
+        "likelihood": 3,
+        "impact": 2,
+        "rationale": "Monitored.",
+    },
+    "risks_treatment_update": {"decision": "mitigate", "plan": "Retrain every quarter."},
+    "risks_actions_create": {
+        "title": "Add drift alerts",
+        "due_date": "2027-02-28",
+        "owner": "engineer",
+    },
+    "risks_actions_update": {"status": "in_progress"},
+    "risks_accept": {
+        "justification": "Residual risk is low.",
+        "conditions": "Drift stays below 2 %.",
+        "valid_until": (date.today() + timedelta(days=90)).isoformat(),  # noqa: DTZ011
+    },
+    "risks_dismiss": {"reason": "A duplicate."},
+    "me_notifications_update": {"preferences": [{"kind": "risk.proposed", "email": False}]},
+    # An address literal: schemathesis' own hosts would need DNS, which CI lacks.
+    "webhooks_create": {"url": "https://93.184.216.34/hooks/riskreg", "kinds": ["risk.proposed"]},
+    "webhooks_deactivate": {"reason": "Endpoint retired."},
+    "risks_import": {
+        "file": "reference,title,statement,category\n,New risk,From a sheet.,privacy\n",
+        "sheet": "register",
+    },
+    "risks_reviews_create": {"note": "Still relevant."},
+    "risks_comments_create": {"text": "Seen in the March audit."},
     "tokens_create": {"name": "notebook", "days": 30},
     "tokens_revoke": {"reason": "rotated"},
     "members_create": {"username": "new-member", "role": "auditor", "email": "new@example.com"},

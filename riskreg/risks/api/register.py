@@ -1,21 +1,45 @@
-"""Risk core API: list, create, read, update, and the plain status moves."""
+"""Risk core API: list (filtered, sorted, paginated), create, read, update, and the plain
+status moves."""
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from riskreg.lib.api import paginated, paginated_response
 from riskreg.organisations.apiview import OrgApiView
-from riskreg.risks import selectors, services
-from riskreg.risks.models import Risk, RiskCategory, RiskSource, RiskStatus
+from riskreg.risks.models import (
+    Level,
+    Risk,
+    RiskCategory,
+    RiskSource,
+    RiskStatus,
+    ScoreKind,
+    TreatmentDecision,
+)
+from riskreg.risks.selectors import register as selectors
+from riskreg.risks.services import register as services
 
 
 class ModelVersionRefSerializer(serializers.Serializer[Any]):
     system = serializers.SlugField(max_length=64)
     version = serializers.CharField(max_length=64)
+
+
+class ScoreOutputSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=ScoreKind.choices)
+    likelihood = serializers.IntegerField()
+    impact = serializers.IntegerField()
+    score = serializers.IntegerField()
+    level = serializers.ChoiceField(choices=Level.choices)
+    likelihood_label = serializers.CharField()
+    impact_label = serializers.CharField()
+    matrix_version = serializers.IntegerField(source="matrix.version")
+    rationale = serializers.CharField()
+    scored_by = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
 class RiskOutputSerializer(serializers.Serializer[Risk]):
@@ -30,6 +54,20 @@ class RiskOutputSerializer(serializers.Serializer[Risk]):
     model_versions = ModelVersionRefSerializer(many=True, source="model_version_refs")
     datasets = serializers.SerializerMethodField()
     subcategories = serializers.SerializerMethodField()
+    level = serializers.ChoiceField(choices=[*Level.choices, ("", "unscored")])
+    inherent_score = ScoreOutputSerializer(allow_null=True)
+    current_score = ScoreOutputSerializer(allow_null=True)
+    residual_score = ScoreOutputSerializer(allow_null=True)
+    treatment_decision = serializers.ChoiceField(
+        choices=[*TreatmentDecision.choices, ("", "undecided")]
+    )
+    treatment_plan = serializers.CharField()
+    next_review_date = serializers.DateField(allow_null=True)
+    last_reviewed_on = serializers.DateField(allow_null=True)
+    review_overdue = serializers.BooleanField()
+    action_overdue = serializers.BooleanField()
+    dismissal_reason = serializers.CharField()
+    identified_on = serializers.DateField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -51,6 +89,8 @@ def _links_field(child: serializers.Field[Any, Any, Any, Any]) -> serializers.Li
 
 
 class RiskUpdateInputSerializer(serializers.Serializer[Any]):
+    """Text, category, owner and links; never the status (see validate)."""
+
     title = serializers.CharField(max_length=200, required=False)
     statement = serializers.CharField(max_length=10000, required=False)
     category = serializers.ChoiceField(choices=RiskCategory.choices, required=False)
@@ -60,11 +100,21 @@ class RiskUpdateInputSerializer(serializers.Serializer[Any]):
     datasets = _links_field(serializers.SlugField(max_length=64))
     subcategories = _links_field(serializers.CharField(max_length=16))
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Silently ignoring a status here would look like a way around the acceptance
+        # rules; say where status changes instead.
+        if isinstance(self.initial_data, dict) and "status" in self.initial_data:
+            raise serializers.ValidationError(
+                {"status": "is changed through /transition/, /accept/ or /dismiss/"}
+            )
+        return attrs
+
 
 class RiskCreateInputSerializer(RiskUpdateInputSerializer):
     title = serializers.CharField(max_length=200)
     statement = serializers.CharField(max_length=10000)
     category = serializers.ChoiceField(choices=RiskCategory.choices)
+    identified_on = serializers.DateField(required=False)
     source = serializers.ChoiceField(choices=RiskSource.choices, required=False)  # type: ignore[assignment]  # field named like a Field attribute
 
 
@@ -72,23 +122,37 @@ class RiskTransitionInputSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=RiskStatus.choices)
 
 
+class RiskFilterSerializer(serializers.Serializer[Any]):
+    """The register's filters; an unknown value is a 400, not an empty list."""
+
+    status = serializers.ChoiceField(choices=RiskStatus.choices, required=False)
+    system = serializers.SlugField(max_length=64, required=False)
+    owner = serializers.CharField(max_length=150, required=False)
+    category = serializers.ChoiceField(choices=RiskCategory.choices, required=False)
+    level = serializers.ChoiceField(choices=Level.choices, required=False)
+    overdue = serializers.ChoiceField(choices=selectors.OVERDUE, required=False)
+    sort = serializers.ChoiceField(
+        choices=[*selectors.SORTS, *(f"-{name}" for name in selectors.SORTS)], required=False
+    )
+
+
+def risk_filters(request: Request) -> dict[str, Any]:
+    """Validated register filters from the query string (shared with the export)."""
+    wanted = RiskFilterSerializer(data=request.query_params)
+    wanted.is_valid(raise_exception=True)
+    return dict(wanted.validated_data)
+
+
 class RisksApi(OrgApiView):
     actions = {"GET": "risk.read", "POST": "risk.create"}
 
     @extend_schema(
         operation_id="risks_list",
-        parameters=[
-            OpenApiParameter("status", str, required=False, enum=RiskStatus.values),
-            OpenApiParameter("system", str, required=False, description="An AI system's slug."),
-        ],
+        parameters=[RiskFilterSerializer],
         responses=paginated(RiskOutputSerializer),
     )
     def get(self, request: Request) -> Response:
-        rows = selectors.risk_list(
-            actor=self.actor,
-            status=request.query_params.get("status"),
-            system=request.query_params.get("system"),
-        )
+        rows = selectors.risk_list(actor=self.actor, **risk_filters(request))
         return paginated_response(request, self, rows, RiskOutputSerializer)
 
     @extend_schema(

@@ -1,9 +1,11 @@
 """Writes to the risk core: create, update, and the plain status moves."""
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from controls.selectors import subcategories_by_ids
 from riskreg.audit.services import audit_append
@@ -15,6 +17,9 @@ from riskreg.organisations.models import Organization
 from riskreg.organisations.selectors import member_by_username
 from riskreg.risks.errors import RiskTransitionInvalidError, RiskTransitionReservedError
 from riskreg.risks.models import Risk, RiskStatus
+from riskreg.risks.selectors.workflow import matrix_current
+from riskreg.risks.services.acceptance import end_acceptance_on_leaving
+from riskreg.risks.services.scoring import schedule_review
 
 S = RiskStatus
 # The moves this endpoint makes. Accepting and dismissing have rules of their own
@@ -24,8 +29,10 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.OPEN: frozenset({S.TREATING, S.CLOSED}),
     S.TREATING: frozenset({S.OPEN, S.CLOSED}),
     S.CLOSED: frozenset({S.OPEN}),
-    S.ACCEPTED: frozenset(),
-    S.DISMISSED: frozenset(),
+    # Leaving acceptance by hand ends the acceptance in force; see services/acceptance.py.
+    S.ACCEPTED: frozenset({S.OPEN, S.CLOSED}),
+    # A dismissal found to be wrong is undone by reopening.
+    S.DISMISSED: frozenset({S.OPEN}),
 }
 RESERVED = frozenset({S.ACCEPTED, S.DISMISSED})
 FIELDS = ("title", "statement", "category", "source")
@@ -63,9 +70,17 @@ def risk_create(
     category: str,
     source: str = "manual",
     owner: str | None = None,
+    identified_on: date | None = None,
     **links: Any,
 ) -> Risk:
-    """Record a new risk as proposed, with the next reference code of the organisation."""
+    """Record a new risk as proposed, with the next reference code of the organisation.
+
+    identified_on (default today) may lie in the past for a risk carried over from an
+    earlier register, never in the future.
+    """
+    today = timezone.localdate()
+    if identified_on is not None and identified_on > today:
+        raise ValidationFailedError.for_field("identified_on", "must not lie in the future")
     # Lock the organisation so two creations never take the same number.
     Organization.objects.select_for_update().get(pk=actor.organization_id)
     resolved = _links(actor, links)
@@ -84,6 +99,7 @@ def risk_create(
         category=category,
         source=source,
         owner=owner_row,
+        identified_on=identified_on or today,
     )
     risk.full_clean()
     risk.save()
@@ -97,6 +113,7 @@ def risk_create(
             "source": source,
             "status": risk.status,
             "owner": owner,
+            "identified_on": risk.identified_on,
         }.items()
     }
     changes |= set_links(risk, resolved)
@@ -156,13 +173,17 @@ def risk_transition(*, actor: Actor, risk: Risk, status: str) -> Risk:
             f"status: cannot move from {risk.status!r} to {status!r}",
             extra={"from": risk.status, "to": status, "allowed": sorted(TRANSITIONS[risk.status])},
         )
-    changes = assign(risk, {"status": status})
+    ended = end_acceptance_on_leaving(risk, status) if risk.status == S.ACCEPTED else {}
+    changes = assign(risk, {"status": status, "dismissal_reason": ""})
+    changes |= schedule_review(
+        risk, matrix_current(organization_id=actor.organization_id), timezone.localdate()
+    )
     save_changed(risk, changes)
     audit_append(
         actor=actor,
         action="risk.transition",
         object_type="risk",
         object_id=risk.pk,
-        changes=changes,
+        changes=ended | changes,
     )
     return risk

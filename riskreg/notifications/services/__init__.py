@@ -1,0 +1,2 @@
+"""Writes for notifications: recording events and e-mailing them (scan), preferences,
+webhooks and their deliveries."""

@@ -1,0 +1,1 @@
+"""The risk register API, one module per part of the workflow."""

@@ -1,0 +1,1 @@
+"""Reads of the risk register, scoped to the actor's organisation."""

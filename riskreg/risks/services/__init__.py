@@ -1,0 +1,1 @@
+"""Writes to the risk register, one module per part of the workflow."""
