@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from riskreg.lib.errors import NotFoundError
 from riskreg.notifications.models import (
@@ -101,6 +101,14 @@ def webhook_list(*, actor: Actor) -> QuerySet[Webhook]:
     """The organisation's webhooks, active or not, newest first."""
     return Webhook.objects.filter(organization_id=actor.organization_id).order_by(
         "-created_at", "-pk"
+    )
+
+
+def webhook_list_with_recent(*, actor: Actor, recent: int) -> QuerySet[Webhook]:
+    """The webhooks, each with its `recent` newest deliveries in `.recent` (two queries)."""
+    latest = WebhookDelivery.objects.order_by("-created_at", "-pk")[:recent]
+    return webhook_list(actor=actor).prefetch_related(
+        Prefetch("deliveries", queryset=latest, to_attr="recent")
     )
 
 

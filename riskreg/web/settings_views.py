@@ -27,6 +27,7 @@ TABS = [
     ("settings-members", "Members", "member.read"),
     ("settings-service-accounts", "Service accounts", "service_account.read"),
     ("settings-risk-matrix", "Risk matrix", "risk_matrix.read"),
+    ("settings-notifications", "Notifications", "notification.read"),
 ]
 
 

@@ -6,6 +6,7 @@ from riskreg.web import (
     evidence_views,
     exchange_views,
     matrix_views,
+    notification_views,
     risk_views,
     settings_views,
     views,
@@ -126,5 +127,25 @@ urlpatterns = [
         "settings/risk-matrix/edit/",
         matrix_views.risk_matrix_update,
         name="settings-risk-matrix-update",
+    ),
+    path(
+        "settings/notifications/",
+        notification_views.notifications,
+        name="settings-notifications",
+    ),
+    path(
+        "settings/notifications/preferences/",
+        notification_views.preferences_update,
+        name="settings-notification-preferences",
+    ),
+    path(
+        "settings/notifications/webhooks/",
+        notification_views.webhook_create,
+        name="settings-notification-webhook-create",
+    ),
+    path(
+        "settings/notifications/webhooks/<uuid:uid>/deactivate/",
+        notification_views.webhook_deactivate,
+        name="settings-notification-webhook-deactivate",
     ),
 ]
