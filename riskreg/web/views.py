@@ -92,8 +92,7 @@ SECTION = {
 PER_PAGE = 25
 SLUG = re.compile(SlugConverter.regex)
 AUDIT_PER_PAGE = 50
-# The dashboard: what falls due within this many days, and how many rows each list shows.
-DUE_SOON_DAYS = 30
+# The dashboard: how many rows each list shows.
 TOP = 5
 ATTENTION_LEVELS = (Level.CRITICAL, Level.HIGH)
 ATTENTION_STATUSES = (RiskStatus.OPEN, RiskStatus.TREATING)
@@ -195,9 +194,11 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
         "attention": _attention(actor),
         "overdue_actions": _first(workflow.action_list(actor=actor, overdue=True)),
         "overdue_reviews": _first(reviews.prefetch_related(None)),
-        "expiring": _first(workflow.acceptances_expiring(actor=actor, within_days=DUE_SOON_DAYS)),
+        "expiring": _first(
+            workflow.acceptances_expiring(actor=actor, within_days=workflow.DUE_SOON_DAYS)
+        ),
         "evidence_expiring": _first(
-            evidence_selectors.evidence_expiring(actor=actor, within_days=DUE_SOON_DAYS)
+            evidence_selectors.evidence_expiring(actor=actor, within_days=workflow.DUE_SOON_DAYS)
         ),
         "heatmaps": [
             heat_table(kind, workflow.heat_map(actor=actor, kind=kind), matrix)
@@ -205,7 +206,7 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
         ],
         "legend": legend(matrix),
         "matrix": matrix,
-        "soon_days": DUE_SOON_DAYS,
+        "soon_days": workflow.DUE_SOON_DAYS,
     }
     return _render(request, actor, "web/dashboard.html", context)
 

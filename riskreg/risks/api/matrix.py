@@ -13,9 +13,6 @@ from riskreg.risks.selectors import register as registers
 from riskreg.risks.selectors import workflow as selectors
 from riskreg.risks.services import matrix as services
 
-# The dashboard's "soon": acceptances running out within this many days.
-EXPIRING_DAYS = 30
-
 
 class BandLimitsSerializer(serializers.Serializer[Any]):
     low = serializers.IntegerField(min_value=1, max_value=24)
@@ -81,7 +78,7 @@ class SummaryOutputSerializer(serializers.Serializer[Any]):
     overdue_actions = serializers.IntegerField()
     overdue_reviews = serializers.IntegerField()
     acceptances_expiring = serializers.IntegerField(
-        help_text=f"Acceptances in force that end within {EXPIRING_DAYS} days."
+        help_text=f"Acceptances in force that end within {selectors.DUE_SOON_DAYS} days."
     )
     inherent_heat_map = serializers.ListField(
         child=serializers.ListField(child=serializers.IntegerField()),
@@ -100,7 +97,7 @@ class RiskSummaryApi(OrgApiView):
         actor = self.actor
         summary = registers.risk_summary(actor=actor)
         summary["acceptances_expiring"] = selectors.acceptances_expiring(
-            actor=actor, within_days=EXPIRING_DAYS
+            actor=actor, within_days=selectors.DUE_SOON_DAYS
         ).count()
         summary["inherent_heat_map"] = selectors.heat_map(actor=actor, kind="inherent")
         summary["residual_heat_map"] = selectors.heat_map(actor=actor, kind="residual")

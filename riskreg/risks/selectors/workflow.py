@@ -22,6 +22,9 @@ from riskreg.risks.models import (
 from riskreg.risks.selectors.register import overdue_actions, risk_scope
 from riskreg.risks.services.matrix import DEFAULTS
 
+# "Soon" for the dashboard and the register summary: what falls due within this many days.
+DUE_SOON_DAYS = 30
+
 
 def matrix_current(*, organization_id: int) -> RiskMatrix:
     """The organisation's newest matrix; the defaults (as version 1, unsaved) before any."""
