@@ -2,7 +2,15 @@
 
 from django.urls import include, path
 
-from controls.api import CatalogApi
+from controls.api.catalog import CatalogApi, GenAIRisksApi
+from controls.api.policies import PoliciesApi
+from controls.api.posture import (
+    FindingsApi,
+    OverridesApi,
+    PostureApi,
+    PostureChangesApi,
+    PostureOscalApi,
+)
 from evaluations.api.assessments import AssessmentCancelApi, AssessmentDetailApi, AssessmentsApi
 from evaluations.api.evidence import (
     EvidenceApi,
@@ -43,6 +51,15 @@ from riskreg.risks.api.register import RiskDetailApi, RisksApi, RiskTransitionAp
 urlpatterns = [
     path("me/", MeApi.as_view(), name="me"),
     path("catalog/", CatalogApi.as_view(), name="catalog"),
+    path("catalog/genai-risks/", GenAIRisksApi.as_view(), name="genai-risks"),
+    path("policies/", PoliciesApi.as_view(), name="policies"),
+    path("systems/<slug:slug>/posture/", PostureApi.as_view(), name="posture"),
+    path(
+        "systems/<slug:slug>/posture/changes/", PostureChangesApi.as_view(), name="posture-changes"
+    ),
+    path("systems/<slug:slug>/posture/oscal/", PostureOscalApi.as_view(), name="posture-oscal"),
+    path("systems/<slug:slug>/overrides/", OverridesApi.as_view(), name="overrides"),
+    path("systems/<slug:slug>/findings/", FindingsApi.as_view(), name="findings"),
     path("systems/", SystemsApi.as_view(), name="systems"),
     path("systems/<slug:slug>/", SystemDetailApi.as_view(), name="system-detail"),
     path("systems/<slug:slug>/model-versions/", ModelVersionsApi.as_view(), name="model-versions"),

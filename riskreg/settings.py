@@ -12,7 +12,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from riskreg.lib.env import env_bool, env_int, env_list, env_str
+from riskreg.lib.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("RISKREG_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -284,11 +284,19 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Webhook retries live in the database (next_attempt_at); this re-enqueues the due ones,
     # so a delivery survives a lost message or a crashed worker.
+    # Verdicts resting on evidence, overrides or incident deadlines that ran out are decided
+    # again, and verdict updates whose message was lost are re-enqueued.
+    "verdicts-sweep": {
+        "task": "controls.tasks.verdicts_sweep_task",
+        "schedule": 300,
+    },
     "webhook-delivery-sweep": {
         "task": "riskreg.notifications.tasks.webhook_sweep_task",
         "schedule": 60,
     },
 }
+# False-discovery rate of the silent-regression tests (docs/posture.md).
+RISKREG_REGRESSION_FDR = env_float("RISKREG_REGRESSION_FDR", default=0.05)
 if "redis" in CELERY_BROKER_URL:
     # Keep the hard time limit below the visibility timeout, or a long task runs twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}

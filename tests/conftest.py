@@ -9,12 +9,13 @@ runtime role, which owns no table.
 """
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from rest_framework.test import APIClient
 
 from riskreg.organisations import services as orgs
@@ -61,6 +62,25 @@ def django_db_setup(
             connection.close()
             connection.settings_dict["USER"] = owner
         teardown_databases(config, verbosity=verbosity)
+
+
+@contextmanager
+def module_transaction(django_db_blocker: Any) -> Iterator[None]:
+    """An outer transaction for data shared by several tests, rolled back at the end.
+
+    pytest-django's `db` fixture opens each test's atomic block inside it, which Django
+    turns into a savepoint: a test sees the shared data and its own writes are undone.
+    The database stays blocked between setup and teardown, so a test still needs `db`.
+    """
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from evaluations.api.evidence import VerdictUpdateOutputSerializer, verdict_update_body
 from evaluations.models import AssessmentJob, AssessmentKind, EvidenceContext, JobStatus
 from evaluations.selectors import assessments as selectors
 from evaluations.services import assessments as services
@@ -73,6 +74,13 @@ class AssessmentOutputSerializer(serializers.Serializer[AssessmentJob]):
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     evidence = serializers.SerializerMethodField()
+    verdict_update = serializers.SerializerMethodField(
+        help_text="The verdict work the job's evidence asked for; null until the job succeeds."
+    )
+
+    @extend_schema_field(VerdictUpdateOutputSerializer(allow_null=True))
+    def get_verdict_update(self, job: AssessmentJob) -> dict[str, Any] | None:
+        return verdict_update_body(job.verdict_updates.all())
 
     def get_url(self, job: AssessmentJob) -> str:
         return reverse("api:assessment-detail", kwargs={"uid": job.uid})

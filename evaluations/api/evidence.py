@@ -79,6 +79,27 @@ def _uid_or_none(row: Any) -> str | None:
     return str(row.uid) if row is not None else None
 
 
+class AffectedOutputSerializer(serializers.Serializer[Any]):
+    system = serializers.CharField(allow_null=True)
+    subcategory = serializers.CharField()
+    status = serializers.CharField()
+    previous = serializers.CharField(allow_null=True)
+    regression = serializers.BooleanField()
+
+
+class VerdictUpdateOutputSerializer(serializers.Serializer[Any]):
+    state = serializers.ChoiceField(choices=["pending", "done"])
+    affected = AffectedOutputSerializer(many=True)
+
+
+def verdict_update_body(updates: Any) -> dict[str, Any] | None:
+    """The newest verdict update of an item or job (prefetched), as the API shows it."""
+    newest = max(updates, key=lambda u: u.pk, default=None)
+    if newest is None:
+        return None
+    return {"state": newest.state, "affected": newest.affected}
+
+
 class EvidenceOutputSerializer(serializers.Serializer[Evidence]):
     id = serializers.UUIDField(source="uid")
     url = serializers.SerializerMethodField()
@@ -99,6 +120,9 @@ class EvidenceOutputSerializer(serializers.Serializer[Evidence]):
     withdrawal = serializers.SerializerMethodField()
     attachments = AttachmentOutputSerializer(many=True)
     provenance = ProvenanceOutputSerializer(source="*")
+    verdict_update = serializers.SerializerMethodField(
+        help_text="The verdict work this item asked for: wait for state done."
+    )
 
     def get_url(self, item: Evidence) -> str:
         return reverse("api:evidence-detail", kwargs={"uid": item.uid})
@@ -123,6 +147,10 @@ class EvidenceOutputSerializer(serializers.Serializer[Evidence]):
     def get_withdrawal(self, item: Evidence) -> dict[str, Any] | None:
         found = getattr(item, "withdrawal", None)
         return dict(WithdrawalOutputSerializer(found).data) if found else None
+
+    @extend_schema_field(VerdictUpdateOutputSerializer(allow_null=True))
+    def get_verdict_update(self, item: Evidence) -> dict[str, Any] | None:
+        return verdict_update_body(item.verdict_updates.all())
 
 
 class EvidenceDetailOutputSerializer(EvidenceOutputSerializer):

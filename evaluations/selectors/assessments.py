@@ -21,7 +21,7 @@ def assessment_job_list(
         rows = rows.filter(status=status)
     return (
         rows.select_related("system", "model_version", "input")
-        .prefetch_related("evidence")
+        .prefetch_related("evidence", "verdict_updates")
         .order_by("-id")
     )
 

@@ -44,7 +44,7 @@ def evidence_list(
         rows = rows.filter(_state_filter(state))
     return (
         rows.select_related("system", "model_version", "supersedes", "superseded_by", "withdrawal")
-        .prefetch_related("datasets", "attachments__blob")
+        .prefetch_related("datasets", "attachments__blob", "verdict_updates")
         .order_by("-id")
     )
 

@@ -375,7 +375,16 @@ def _item(
             "supersedes": {"before": None, "after": doc.get("supersedes")},
         },
     )
+    if item.assessment_job is None:  # a job's items are decided together when it finishes
+        _request_verdicts(actor.organization_id, item.system_id, "evidence", evidence=item)
     return item
+
+
+def _request_verdicts(organization_id: int, system_id: int | None, cause: str, **refs: Any) -> None:
+    # Imported here: controls reads evidence through this app's selectors.
+    from controls.services.verdicts import verdicts_request
+
+    verdicts_request(organization_id=organization_id, system_id=system_id, cause=cause, **refs)
 
 
 def evidence_record_computed(*, job: Any, kind: str, metrics: dict[str, Any]) -> Evidence:
@@ -444,4 +453,5 @@ def evidence_withdraw(*, actor: Actor, evidence: Evidence, reason: str) -> Withd
             "reason": {"before": None, "after": reason},
         },
     )
+    _request_verdicts(evidence.organization_id, evidence.system_id, "withdrawal", evidence=evidence)
     return withdrawal

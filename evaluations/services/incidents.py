@@ -127,6 +127,7 @@ def incident_create(
         object_id=incident.pk,
         changes=changes,
     )
+    _request_verdicts(incident)
     return incident
 
 
@@ -148,6 +149,7 @@ def incident_update(*, actor: Actor, incident: Incident, **fields: Any) -> Incid
             object_id=incident.pk,
             changes=changes,
         )
+    _request_verdicts(incident)
     return incident
 
 
@@ -187,6 +189,7 @@ def incident_transition(
         object_id=incident.pk,
         changes=changes,
     )
+    _request_verdicts(incident)
     return incident
 
 
@@ -204,3 +207,10 @@ def incident_note(*, actor: Actor, incident: Incident, text: str) -> IncidentTim
         changes={"note": {"before": None, "after": text}},
     )
     return IncidentTimelineEntry.objects.filter(incident=incident).latest("id")
+
+
+def _request_verdicts(incident: Incident) -> None:
+    """Incidents and their deadlines feed organisation-wide and system verdicts alike."""
+    from controls.services.verdicts import verdicts_request  # controls reads this app
+
+    verdicts_request(organization_id=incident.organization_id, system_id=None, cause="incident")

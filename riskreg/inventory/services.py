@@ -76,7 +76,14 @@ def system_create(*, actor: Actor, slug: str, owner: str | None = None, **fields
         object_id=system.pk,
         changes=changes,
     )
+    _request_verdicts(system, "system")  # so that a new system shows all its outcomes
     return system
+
+
+def _request_verdicts(system: AISystem, cause: str) -> None:
+    from controls.services.verdicts import verdicts_request  # controls reads this app
+
+    verdicts_request(organization_id=system.organization_id, system_id=system.pk, cause=cause)
 
 
 @transaction.atomic
@@ -101,6 +108,8 @@ def system_update(
             object_id=system.pk,
             changes=changes,
         )
+        if "risk_tier" in changes:  # a policy may set other thresholds for the tier
+            _request_verdicts(system, "system")
     return system
 
 
@@ -150,6 +159,7 @@ def model_version_create(
         object_id=mv.pk,
         changes=changes,
     )
+    _request_verdicts(system, "model_version")  # the newest version may enter the posture
     return mv
 
 
@@ -169,6 +179,8 @@ def model_version_update(
             object_id=model_version.pk,
             changes=changes,
         )
+        if "status" in changes:  # which versions are in production decides the posture
+            _request_verdicts(model_version.system, "model_version")
     return model_version
 
 

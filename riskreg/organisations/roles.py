@@ -26,6 +26,11 @@ ADMIN, OFFICER, ENGINEER, AUDITOR = (
 MATRIX: dict[str, frozenset[Role]] = {
     "me.read": ALL,
     "catalog.read": ALL,
+    "posture.read": ALL,
+    "posture.override": frozenset({ADMIN, OFFICER}),
+    "finding.read": ALL,
+    "policy.read": ALL,
+    "policy.update": frozenset({ADMIN, OFFICER}),
     "system.read": ALL,
     "system.create": frozenset({ADMIN, OFFICER, ENGINEER}),
     "system.update": frozenset({ADMIN, OFFICER, ENGINEER}),

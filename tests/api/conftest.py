@@ -5,8 +5,10 @@ and its slugs and names appear nowhere in acme: any of them in an answer to an a
 caller is a leak.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -23,7 +25,7 @@ from riskreg.organisations.models import ApiToken
 from riskreg.organisations.roles import Role
 from riskreg.risks.services import register as risks
 from riskreg.risks.services import scoring, treatment
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_tenant, module_transaction
 
 SUBCATEGORY = "MEASURE 2.11"
 # Each acme member's own token "laptop", and one of globex's admin, under fixed prefixes so
@@ -243,8 +245,7 @@ def _tokens(acme: Tenant, globex: Tenant) -> None:
     ApiToken.objects.filter(pk=token.pk).update(prefix=FOREIGN_TOKEN_PREFIX)
 
 
-@pytest.fixture
-def world(acme: Tenant, globex: Tenant) -> World:
+def build_world(acme: Tenant, globex: Tenant) -> World:
     _catalog_row()
     _acme_records(acme)
     _globex_records(globex)
@@ -322,3 +323,37 @@ def world(acme: Tenant, globex: Tenant) -> World:
         ),
         own_by_role={"token": dict(OWN_TOKEN_PREFIXES)},
     )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def shared_world(request: pytest.FixtureRequest, django_db_blocker: Any) -> Iterator[World | None]:
+    """One world for a whole module marked `shared_world`, rolled back at the module's end.
+
+    Building the world costs about a second on PostgreSQL, and the role matrix and the
+    bad-input tables need it for well over a thousand cases. Each test of such a module
+    runs in a savepoint (pytest-django's `db` inside this transaction), so its writes are
+    undone; files, Redis keys and sequences are not, which is why a module opts in.
+    """
+    if request.node.get_closest_marker("shared_world") is None:
+        yield None
+        return
+    request.getfixturevalue("django_db_setup")
+    with module_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
+            built = build_world(make_tenant("acme"), make_tenant("globex", prefix="globex-"))
+        yield built
+
+
+@pytest.fixture
+def acme(shared_world: World | None, db: None) -> Tenant:
+    return shared_world.acme if shared_world else make_tenant("acme")
+
+
+@pytest.fixture
+def globex(shared_world: World | None, db: None) -> Tenant:
+    return shared_world.globex if shared_world else make_tenant("globex", prefix="globex-")
+
+
+@pytest.fixture
+def world(shared_world: World | None, acme: Tenant, globex: Tenant) -> World:
+    return shared_world or build_world(acme, globex)

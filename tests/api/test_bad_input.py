@@ -32,6 +32,10 @@ from tests.api.helpers import (
 )
 from tests.conftest import Tenant
 
+# One world for the module, each case in a savepoint (tests/api/conftest.py).
+pytestmark = pytest.mark.shared_world
+
+
 OPERATIONS = api_operations()
 WRITES = [op for op in OPERATIONS if op.is_write]
 NUL = "nul\x00byte"
@@ -67,6 +71,13 @@ def without(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 SYSTEM = {"name": "Loan approval", "slug": "loan-approval"}
+OVERRIDE = {
+    "subcategory": "MEASURE 2.11",
+    "kind": "override",
+    "status": "met",
+    "justification": "Reviewed with legal.",
+    "expires_at": f"{date.today() + timedelta(days=30)}T00:00:00Z",  # noqa: DTZ011 - a date
+}
 MODEL_VERSION = {"version": "2.0"}
 DATASET = {"name": "Applicants 2024", "slug": "applicants-2024"}
 TOKEN = {"name": "notebook"}
@@ -137,6 +148,43 @@ ACTION = {"title": "Add drift alerts", "due_date": "2027-01-31"}
 HOOK = {"url": "https://93.184.216.34/hooks/riskreg"}
 
 FIELD_CASES: dict[tuple[str, str], list[Case]] = {
+    ("POST", "/api/v1/policies/"): [
+        Case("missing thresholds", {}, "thresholds"),
+        Case(
+            "threshold out of range",
+            {"thresholds": {"fairness.demographic-parity-ratio": {"threshold": 1.5}}},
+            "thresholds.fairness.demographic-parity-ratio",
+        ),
+        Case(
+            "unknown rule",
+            {"thresholds": {"no-such-rule": {"threshold": 0.5}}},
+            "thresholds.no-such-rule",
+        ),
+        Case(
+            "unknown risk tier",
+            {"thresholds": {}, "tiers": {"galactic": {}}},
+            "tiers.galactic",
+        ),
+        Case(
+            "threshold not a number",
+            {"thresholds": {"fairness.demographic-parity-ratio": {"threshold": "high"}}},
+            "thresholds.fairness.demographic-parity-ratio.threshold",
+        ),
+    ],
+    ("POST", "/api/v1/systems/{slug}/overrides/"): [
+        Case("missing justification", without(OVERRIDE, "justification"), "justification"),
+        Case("blank justification", {**OVERRIDE, "justification": "  "}, "justification"),
+        Case("unknown subcategory", {**OVERRIDE, "subcategory": "MEASURE 9.9"}, "subcategory"),
+        Case("unknown kind", {**OVERRIDE, "kind": "waive"}, "kind"),
+        Case("override without status", without(OVERRIDE, "status"), "status"),
+        Case("status not applicable", {**OVERRIDE, "status": "not_applicable"}, "status"),
+        Case(
+            "expiry in the past",
+            {**OVERRIDE, "expires_at": "2020-01-01T00:00:00Z"},
+            "expires_at",
+        ),
+        Case("expiry not a time", {**OVERRIDE, "expires_at": "soon"}, "expires_at"),
+    ],
     ("PATCH", "/api/v1/risks/matrix/"): [
         Case("unknown tolerance", {"tolerance": "extreme"}, "tolerance"),
         Case(

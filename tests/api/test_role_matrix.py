@@ -39,6 +39,9 @@ from tests.api.helpers import (
     last_audit_id,
 )
 
+# One world for the module, each case in a savepoint (tests/api/conftest.py).
+pytestmark = pytest.mark.shared_world
+
 
 @dataclass(frozen=True)
 class Sample:
@@ -72,6 +75,26 @@ VALID_UNTIL = (date.today() + timedelta(days=90)).isoformat()  # noqa: DTZ011 - 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/me/"): Sample(),
     ("GET", "/api/v1/catalog/"): Sample(),
+    ("GET", "/api/v1/catalog/genai-risks/"): Sample(),
+    ("GET", "/api/v1/policies/"): Sample(),
+    ("POST", "/api/v1/policies/"): Sample(
+        body={"thresholds": {"fairness.demographic-parity-ratio": {"threshold": 0.85}}},
+        audit=("policy.update",),
+    ),
+    ("GET", "/api/v1/systems/{slug}/posture/"): Sample(kwargs=SYSTEM),
+    ("GET", "/api/v1/systems/{slug}/posture/changes/"): Sample(kwargs=SYSTEM),
+    ("GET", "/api/v1/systems/{slug}/posture/oscal/"): Sample(kwargs=SYSTEM),
+    ("POST", "/api/v1/systems/{slug}/overrides/"): Sample(
+        kwargs=SYSTEM,
+        body={
+            "subcategory": SUBCATEGORY,
+            "kind": "not_applicable",
+            "justification": "No protected groups are affected.",
+            "expires_at": f"{VALID_UNTIL}T00:00:00Z",
+        },
+        audit=("verdict.not_applicable",),
+    ),
+    ("GET", "/api/v1/systems/{slug}/findings/"): Sample(kwargs=SYSTEM),
     ("GET", "/api/v1/systems/"): Sample(),
     ("POST", "/api/v1/systems/"): Sample(
         body={"name": "Loan approval", "slug": "loan-approval", "owner": "engineer"},

@@ -57,6 +57,11 @@ CHECKS = [
 # Values for the path parameters that name the seeded objects, by path.
 PATH_EXAMPLES: dict[str, dict[str, str]] = {
     "/api/v1/systems/{slug}/": {"slug": SEED["system"]},
+    "/api/v1/systems/{slug}/posture/": {"slug": SEED["system"]},
+    "/api/v1/systems/{slug}/posture/changes/": {"slug": SEED["system"]},
+    "/api/v1/systems/{slug}/posture/oscal/": {"slug": SEED["system"]},
+    "/api/v1/systems/{slug}/overrides/": {"slug": SEED["system"]},
+    "/api/v1/systems/{slug}/findings/": {"slug": SEED["system"]},
     "/api/v1/systems/{slug}/model-versions/": {"slug": SEED["system"]},
     "/api/v1/systems/{slug}/model-versions/{version}/": {
         "slug": SEED["system"],
@@ -107,6 +112,18 @@ QUERY_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 # A valid request body per operation id, for the operations that take one.
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "policies_update": {
+        "thresholds": {"fairness.demographic-parity-ratio": {"threshold": 0.85, "band": 0.05}},
+        "tiers": {"high": {"fairness.equalized-odds-difference": {"threshold": 0.05}}},
+        "note": "Stricter for high-risk systems.",
+    },
+    "posture_override": {
+        "subcategory": SEED["subcategory"],
+        "kind": "override",
+        "status": "met",
+        "justification": "Reviewed by the board.",
+        "expires_at": f"{date.today() + timedelta(days=30)}T00:00:00Z",  # noqa: DTZ011
+    },
     "systems_create": {"slug": "new-system", "name": "New system", "owner": "engineer"},
     "systems_update": {"description": "Scores loan applications.", "risk_tier": "high"},
     "model_versions_create": {

@@ -144,3 +144,20 @@ def heat_map(*, actor: Actor, kind: str) -> list[list[int]]:
     for likelihood, impact, n in rows:
         grid[5 - likelihood][impact - 1] = n
     return grid
+
+
+def acceptances_in_force_by_system(*, organization_id: int) -> dict[int, list[str]]:
+    """system id -> references of its risks with an acceptance in force today."""
+    today = timezone.localdate()
+    rows = (
+        RiskAcceptance.objects.filter(
+            risk__organization_id=organization_id, ended_at__isnull=True, valid_until__gte=today
+        )
+        .values_list("risk__systems", "risk__number")
+        .order_by("risk__number")
+    )
+    found: dict[int, list[str]] = {}
+    for system_id, number in rows:
+        if system_id is not None:
+            found.setdefault(system_id, []).append(f"RSK-{number:03d}")
+    return found

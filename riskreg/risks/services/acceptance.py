@@ -89,6 +89,7 @@ def check_may_accept(*, actor: Actor, risk: Risk, residual_level: str, tolerance
 def _end(acceptance: RiskAcceptance, reason: str) -> dict[str, object]:
     changes = assign(acceptance, {"ended_at": timezone.now(), "end_reason": reason})
     save_changed(acceptance, changes, stamp=False)
+    _request_verdicts(acceptance.risk)
     return {"acceptance_ended": {"before": None, "after": reason}}
 
 
@@ -162,7 +163,15 @@ def risk_accept(
     }
     action = "risk.accept_renew" if previous is not None else "risk.accept"
     audit_append(actor=actor, action=action, object_type="risk", object_id=risk.pk, changes=changes)
+    _request_verdicts(risk)
     return acceptance
+
+
+def _request_verdicts(risk: Risk) -> None:
+    """An acceptance in force is evidence for MANAGE 1.3 and 1.4 of the risk's systems."""
+    from controls.services.verdicts import verdicts_request  # controls reads the register
+
+    verdicts_request(organization_id=risk.organization_id, system_id=None, cause="acceptance")
 
 
 @transaction.atomic
