@@ -80,18 +80,60 @@ def verdicts_request(
 
 
 def verdict_update_run(*, update_id: int) -> None:
-    """Decide the verdicts an update asked for; a second delivery finds it done."""
+    """Decide the verdicts an update asked for; a second delivery finds it done.
+
+    Every other pending update of the same scope is answered by the same refresh: it
+    would otherwise find its change already made by this one and report nothing. They
+    are locked before the evidence is read, so whatever they were created for (committed
+    with them) is part of this refresh.
+    """
     with transaction.atomic():
         update = VerdictUpdate.objects.select_for_update().filter(pk=update_id).first()
         if update is None or update.state == VerdictUpdate.State.DONE:
             return
+        same_scope = VerdictUpdate.objects.filter(
+            organization_id=update.organization_id, state=VerdictUpdate.State.PENDING
+        ).exclude(pk=update.pk)
+        if update.system_id is not None:
+            same_scope = same_scope.filter(system_id=update.system_id)
+        absorbed = list(same_scope.select_for_update(skip_locked=True).order_by("pk"))
         affected = verdicts_refresh(
             organization_id=update.organization_id, system_id=update.system_id, cause=update.cause
         )
-        update.state = VerdictUpdate.State.DONE
-        update.affected = affected
-        update.done_at = timezone.now()
-        update.save(update_fields=["state", "affected", "done_at"])
+        done_at = timezone.now()
+        for each in [update, *absorbed]:
+            each.state, each.done_at = VerdictUpdate.State.DONE, done_at
+            each.affected = _with_earlier_changes(each, affected)
+            each.save(update_fields=["state", "affected", "done_at"])
+
+
+def _with_earlier_changes(update: VerdictUpdate, affected: list[dict[str, Any]]) -> list[Any]:
+    """affected, plus changes an earlier refresh made because of this update's evidence
+    (it may have read the evidence before this update was written)."""
+    uids = set()
+    if update.evidence is not None:
+        uids.add(str(update.evidence.uid))
+    if update.job is not None:
+        uids |= {str(u) for u in update.job.evidence.values_list("uid", flat=True)}
+    if not uids:
+        return affected
+    seen = {(a["system"], a["subcategory"]) for a in affected}
+    earlier = (
+        VerdictChange.objects.filter(
+            organization_id=update.organization_id, decided_at__gte=update.created_at
+        )
+        .exclude(scope__startswith="mv:")
+        .select_related("system")
+        .order_by("pk")
+    )
+    found = list(affected)
+    for change in earlier:
+        key = (change.system.slug if change.system else None, change.subcategory_id)
+        if key not in seen and uids & set(change.evidence):
+            seen.add(key)
+            slugs = {change.system.pk: change.system.slug} if change.system else {}
+            found.append(_affected(change, slugs))
+    return found
 
 
 def verdicts_refresh(
@@ -417,3 +459,15 @@ def verdicts_sweep() -> int:
 
 def _enqueue_on_commit(task: Any, pk: int) -> None:
     transaction.on_commit(lambda: task.delay(pk))
+
+
+def verdict_updates_run_pending(*, organization_id: int) -> int:
+    """Run an organisation's pending updates in this process (the demo seeds its posture
+    before any worker starts); returns how many ran."""
+    pending = VerdictUpdate.objects.filter(
+        organization_id=organization_id, state=VerdictUpdate.State.PENDING
+    ).order_by("pk")
+    ids = list(pending.values_list("pk", flat=True))
+    for pk in ids:
+        verdict_update_run(update_id=pk)
+    return len(ids)

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from controls.services import catalog_load
+from controls.services.verdicts import verdict_updates_run_pending
 from riskreg.inventory import selectors as inventory_selectors
 from riskreg.inventory import services as inventory
 from riskreg.inventory.models import AISystem
@@ -21,6 +22,7 @@ from riskreg.risks.services import register as risks
 from riskreg.web.demo_assessments import seed_assessments
 from riskreg.web.demo_evidence import seed_evidence, seed_incidents
 from riskreg.web.demo_notifications import seed_notifications
+from riskreg.web.demo_posture import seed_posture
 from riskreg.web.demo_risks import seed_risk_workflow
 
 PASSWORD = "riskreg-demo"
@@ -309,6 +311,7 @@ def seed_demo() -> None:
     seed_assessments(actor)
     seed_incidents(actor)
     seed_notifications(actor)
+    seed_posture(actor)
     # A second organisation, so that organisation switching and tenancy show.
     other = _org("northwind", "Northwind Health")
     other_actor = Actor.system(other.pk)
@@ -323,3 +326,5 @@ def seed_demo() -> None:
             risk_tier="high",
             owner="engineer",
         )
+    # Its one system was just registered: decide its verdicts too before a worker starts.
+    verdict_updates_run_pending(organization_id=other.pk)

@@ -7,12 +7,15 @@ from riskreg.web import (
     exchange_views,
     matrix_views,
     notification_views,
+    posture_views,
     risk_views,
     settings_views,
     views,
 )
 
 RISK = "risks/<str:reference>/"
+# A subcategory in URL form: MEASURE-2.11 for "MEASURE 2.11".
+POSTURE = "systems/<slug:slug>/posture/<str:subcategory>/"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -28,6 +31,15 @@ urlpatterns = [
     path("systems/", views.system_list, name="system-list"),
     path("systems/<slug:slug>/", views.system_detail, name="system-detail"),
     path("systems/<slug:slug>/evidence/", evidence_views.system_evidence, name="system-evidence"),
+    path("systems/<slug:slug>/posture/", posture_views.system_posture, name="system-posture"),
+    path(POSTURE, posture_views.subcategory_posture, name="posture-subcategory"),
+    path(f"{POSTURE}override/", posture_views.subcategory_override, name="posture-override"),
+    path(
+        f"{POSTURE}not-applicable/",
+        posture_views.subcategory_not_applicable,
+        name="posture-not-applicable",
+    ),
+    path("systems/<slug:slug>/findings/", posture_views.system_findings, name="system-findings"),
     path(
         "systems/<slug:slug>/model-versions/<str:version>/",
         assessment_views.model_version_detail,
@@ -92,6 +104,8 @@ urlpatterns = [
         name="assessment-cancel",
     ),
     path("catalog/", views.catalog, name="catalog"),
+    path("policies/", posture_views.policies, name="policies"),
+    path("policies/thresholds/", posture_views.policy_threshold_set, name="policy-update"),
     path("audit/", views.audit_trail, name="audit"),
     path("settings/tokens/", settings_views.tokens, name="settings-tokens"),
     path("settings/tokens/new/", settings_views.token_create, name="settings-token-create"),

@@ -22,6 +22,7 @@ from django.urls.converters import SlugConverter
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import subcategory_list
+from controls.selectors.dashboard import coverage_by_function
 from evaluations.selectors import evidence as evidence_selectors
 from riskreg.audit import selectors as audit
 from riskreg.inventory import selectors as inventory
@@ -48,6 +49,7 @@ NAV = [
     ("assessment-list", "Assessments", "assessment.read"),
     ("incident-list", "Incidents", "incident.read"),
     ("catalog", "AI RMF catalog", "catalog.read"),
+    ("policies", "Policies", "policy.read"),
     ("audit", "Audit trail", "audit.read"),
     ("settings-tokens", "Settings", "token.read"),
 ]
@@ -56,6 +58,9 @@ SECTION = {
     "risk-import-form": "risk-list",
     "risk-import": "risk-list",
     "system-detail": "system-list",
+    "system-posture": "system-list",
+    "posture-subcategory": "system-list",
+    "system-findings": "system-list",
     "dataset-detail": "dataset-list",
     "system-evidence": "evidence-list",
     "evidence-detail": "evidence-list",
@@ -189,8 +194,12 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     matrix = workflow.matrix_current(organization_id=actor.organization_id)
     # The short lists show no links, so the register's prefetches are dropped.
     reviews = risks.risk_list(actor=actor, overdue="review", sort="next_review")
+    rows = _system_rows(actor)
     context = {
-        "rows": _system_rows(actor),
+        "rows": rows,
+        "coverage": coverage_by_function(
+            organization_id=actor.organization_id, system_ids=[r["system"].pk for r in rows]
+        ),
         "attention": _attention(actor),
         "overdue_actions": _first(workflow.action_list(actor=actor, overdue=True)),
         "overdue_reviews": _first(reviews.prefetch_related(None)),

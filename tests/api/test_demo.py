@@ -220,3 +220,45 @@ def test_demo_register_has_every_status_scored_treated_accepted_and_overdue() ->
     assert expiring.risk.status == "accepted"
     assert by_status["dismissed"][0].dismissal_reason
     assert workflow.comment_list(risk=by_status["treating"][0]).count() == 2
+
+
+def test_every_demo_system_has_72_verdicts_and_every_status_appears() -> None:
+    from controls.models import Verdict
+
+    seed_demo()
+    seen: set[str] = set()
+    for system in AISystem.objects.all():
+        rows = Verdict.objects.filter(
+            organization=system.organization, scope__in=["org", f"sys:{system.pk}"]
+        )
+        assert rows.count() == 72, system.slug
+        seen |= set(rows.values_list("status", flat=True))
+    assert seen == {
+        "not_met",
+        "inconclusive",
+        "partially_met",
+        "met",
+        "not_assessed",
+        "not_applicable",
+    }
+
+
+def test_the_quantised_edge_build_carries_a_silent_regression_that_passes_its_thresholds() -> None:
+    from controls.models import Finding, Verdict
+
+    seed_demo()
+    shelf = AISystem.objects.get(slug="shelf-vision")
+    int8 = ModelVersion.objects.get(system=shelf, version="2.0-int8")
+    on_int8 = Verdict.objects.filter(scope=f"mv:{int8.pk}")
+    assert on_int8.get(subcategory="MEASURE 4.3").regression is True
+    assert on_int8.get(subcategory="MEASURE 2.11").status == "met"  # every threshold passes
+    findings = Finding.objects.filter(system=shelf, kind="regression")
+    assert {f.subcategory_id for f in findings} == {"MEASURE 4.3", "MEASURE 2.4", "MANAGE 4.1"}
+    (risk,) = {f.risk for f in findings}
+    assert risk is not None
+    assert risk.source == "finding"
+    notes = " ".join(c["note"] for c in on_int8.get(subcategory="MEASURE 4.3").rationale)
+    assert "lighting=night/true_positive_rate" in " ".join(
+        str(c["metric"]) for c in on_int8.get(subcategory="MEASURE 4.3").rationale
+    )
+    assert "against version 2.0" in notes
