@@ -297,6 +297,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # False-discovery rate of the silent-regression tests (docs/posture.md).
 RISKREG_REGRESSION_FDR = env_float("RISKREG_REGRESSION_FDR", default=0.05)
+if not 0 < RISKREG_REGRESSION_FDR < 1:
+    raise ImproperlyConfigured("RISKREG_REGRESSION_FDR must lie strictly between 0 and 1")
 if "redis" in CELERY_BROKER_URL:
     # Keep the hard time limit below the visibility timeout, or a long task runs twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}

@@ -96,6 +96,8 @@ def _finding(
         evidence=evidence,
     )
     version = next((c.get("model_version") for c in failing if c.get("model_version")), None)
+    if version:
+        finding.model_version = system.model_versions.filter(version=version).first()
     open_risk = risk or (
         risk_scope(actor=Actor.system(organization_id))
         .filter(systems=system, subcategories__in=subcategories)
@@ -117,7 +119,7 @@ def _finding(
         )
         finding.proposed = True
     finding.risk = open_risk
-    finding.save(update_fields=["risk", "proposed"])
+    finding.save(update_fields=["risk", "proposed", "model_version"])
     return finding
 
 

@@ -47,6 +47,16 @@ def override_create(
             "status", f"must be one of {', '.join(OVERRIDE_STATUSES)}"
         )
     scope_system = system if subcategory.scope == "system" else None
+    # One decision per outcome: a new one replaces whatever was in force.
+    replaced = Override.objects.filter(
+        organization_id=actor.organization_id,
+        system=scope_system,
+        subcategory=subcategory,
+        ended_at__isnull=True,
+        expires_at__gt=now,
+    )
+    replaced_ids = [str(u) for u in replaced.values_list("uid", flat=True)]
+    replaced.update(ended_at=now)
     ref = actor.audit_ref()
     override = Override(
         organization_id=actor.organization_id,
@@ -76,6 +86,7 @@ def override_create(
             "status": {"before": None, "after": status},
             "justification": {"before": None, "after": justification},
             "expires_at": {"before": None, "after": expires_at.isoformat()},
+            "replaces": {"before": None, "after": replaced_ids},
         },
     )
     verdicts_refresh(

@@ -17,8 +17,12 @@ from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Organization
 
 
-def _check_layer(layer: Any, field: str) -> dict[str, dict[str, float]]:
-    """{rule id: {"threshold": t, "band": b}}, each value checked against the rule's range."""
+def _check_layer(
+    layer: Any, field: str, under: dict[str, dict[str, float]] | None = None
+) -> dict[str, dict[str, float]]:
+    """{rule id: {"threshold": t, "band": b}}, each value checked against the rule's range
+    together with what it leaves from the layer under it (the defaults, or for a tier the
+    organisation-wide values)."""
     if not isinstance(layer, dict):
         raise ValidationFailedError.for_field(field, "must be an object keyed by rule id")
     rules = rules_current()
@@ -33,8 +37,9 @@ def _check_layer(layer: Any, field: str) -> dict[str, dict[str, float]]:
         for key, value in values.items():
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValidationFailedError.for_field(f"{where}.{key}", "must be a number")
-        threshold = float(values.get("threshold", rule.threshold))
-        band = float(values.get("band", rule.band))
+        below = (under or {}).get(rule_id, {})
+        threshold = float(values.get("threshold", below.get("threshold", rule.threshold)))
+        band = float(values.get("band", below.get("band", rule.band)))
         if problem := threshold_problem(rule, threshold, band):
             raise ValidationFailedError.for_field(where, problem)
         checked[rule_id] = {k: float(v) for k, v in values.items()}
@@ -51,7 +56,7 @@ def policy_update(*, actor: Actor, thresholds: Any, tiers: Any, note: str = "") 
     for tier, layer in tiers.items():
         if tier not in RiskTier.values:
             raise ValidationFailedError.for_field(f"tiers.{tier}", "no such risk tier")
-        by_tier[tier] = _check_layer(layer, f"tiers.{tier}")
+        by_tier[tier] = _check_layer(layer, f"tiers.{tier}", checked)
     Organization.objects.select_for_update().get(pk=actor.organization_id)
     before = policy_current(organization_id=actor.organization_id)
     top = Policy.objects.filter(organization_id=actor.organization_id).aggregate(n=Max("version"))

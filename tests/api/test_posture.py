@@ -407,3 +407,45 @@ def test_a_regression_proposes_one_risk_only_however_often_it_is_submitted(
         "MANAGE 4.1",
     }
     assert risks.get().owner is not None
+
+
+def test_a_new_override_replaces_the_one_in_force(acme: Tenant, officer: APIClient) -> None:
+    from controls.models import Override
+
+    submit(acme, fairness(ratio=0.6))
+    body = {
+        "subcategory": FAIRNESS,
+        "kind": "override",
+        "justification": "Reviewed with legal.",
+        "expires_at": (datetime.now(tz=UTC) + timedelta(days=30)).isoformat(),
+    }
+    officer.post(
+        "/api/v1/systems/credit-scoring/overrides/", body | {"status": "met"}, format="json"
+    )
+    officer.post(
+        "/api/v1/systems/credit-scoring/overrides/",
+        body | {"status": "partially_met"},
+        format="json",
+    )
+
+    assert verdict(officer, FAIRNESS)["status"] == "partially_met"
+    assert Override.objects.filter(ended_at__isnull=True).count() == 1
+    event = AuditEvent.objects.filter(action="verdict.override").order_by("pk").last()
+    assert event is not None
+    assert len(event.changes["replaces"]["after"]) == 1
+
+
+def test_a_tier_band_is_checked_with_the_organisation_wide_threshold_under_it(
+    officer: APIClient,
+) -> None:
+    response = officer.post(
+        "/api/v1/policies/",
+        {
+            "thresholds": {"fairness.demographic-parity-ratio": {"threshold": 0.1}},
+            "tiers": {"high": {"fairness.demographic-parity-ratio": {"band": 0.2}}},
+        },
+        format="json",
+    )
+
+    assert_envelope(response, 400, "validation_error")
+    assert "tiers.high.fairness.demographic-parity-ratio" in response.json()["extra"]["fields"]
