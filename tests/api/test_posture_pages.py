@@ -9,7 +9,6 @@ or a service's refusal answers 400 with the error beside its field, and none of 
 writes anything. The posture issues as many queries with 20 evidence items as with 2.
 """
 
-import copy
 import json
 import re
 from collections import Counter
@@ -34,14 +33,14 @@ from controls.models import (
 )
 from controls.selectors.posture import posture_get
 from controls.services import catalog_load
-from controls.services.verdicts import verdict_update_run
 from evaluations.models import Evidence
-from evaluations.services import evidence as evidence_services
 from riskreg.audit.models import AuditEvent
 from riskreg.inventory import services as inventory
 from riskreg.inventory.models import AISystem
 from riskreg.organisations.roles import Role
+from tests.api import posture_support as support
 from tests.api.helpers import db_snapshot
+from tests.api.posture_support import drain, submit
 from tests.api.test_evidence_pages import signed_in
 from tests.conftest import Tenant
 
@@ -62,37 +61,7 @@ def fairness(ratio: float, *, feature: str = "sex") -> Any:
     """A fairness document of credit-scoring 1.0 with one breakdown, by `feature`, whose
     demographic parity ratio is `ratio`, given without an interval. Each feature is a
     series of its own: documents by different features all count (docs/posture.md)."""
-    doc = copy.deepcopy(FAIRNESS)
-    doc.pop("schema_version")
-    doc.pop("expiry_date")
-    breakdown = doc["metrics"]["breakdowns"][0]
-    breakdown["demographic_parity_ratio"] = ratio
-    breakdown["features"] = [feature]
-    for group in breakdown["groups"]:
-        group["group"] = {feature: group["group"]["sex"]}
-    doc["metrics"]["breakdowns"] = [breakdown]
-    doc["metrics"]["sensitive_features"] = [feature]
-    doc.update(system="credit-scoring", model_version="1.0", effective_date="2026-11-01")
-    return doc
-
-
-def drain() -> None:
-    """What the worker does with every pending verdict update, in creation order."""
-    for pk in (
-        VerdictUpdate.objects.filter(state="pending").order_by("pk").values_list("pk", flat=True)
-    ):
-        verdict_update_run(update_id=pk)
-
-
-def submit(tenant: Tenant, document: Any, *, run: bool = True) -> Evidence:
-    result = evidence_services.evidence_submit(
-        actor=tenant.actor,
-        document=document,
-        provenance=evidence_services.Provenance(tool_name="pytest"),
-    )
-    if run:
-        drain()
-    return result.items[0]
+    return support.fairness(ratio=ratio, features=(feature,))
 
 
 @pytest.fixture
