@@ -1,7 +1,7 @@
 """Run every benchmark and print `name: ratio (ours / reference)` lines.
 
 Run with `make bench`, or `python -m bench NAME ...` for some of them (hashing, audit,
-evidence, assessments). Machines here are noisy, so each benchmark measures its
+evidence, posture, assessments). Machines here are noisy, so each benchmark measures its
 reference in the same process, interleaved, and reports the ratio of medians. The
 assessment benchmarks print one line per size as it is measured, with peak memory.
 """
@@ -10,10 +10,15 @@ import os
 import sys
 import tempfile
 
-from bench import assessments, audit, evidence, hashing
+from bench import assessments, audit, evidence, hashing, posture
 from bench.timing import Result
 
-QUICK = {"hashing": hashing.run, "audit": audit.run, "evidence": evidence.run}
+QUICK = {
+    "hashing": hashing.run,
+    "audit": audit.run,
+    "evidence": evidence.run,
+    "posture": posture.run,
+}
 NAMES = (*QUICK, "assessments")
 
 

@@ -12,8 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from controls.engine.decide import Facts, Item
-from evaluations.models import EvidenceState
-from evaluations.selectors.evidence import evidence_list
+from evaluations.selectors.evidence import evidence_current_documents
 from evaluations.selectors.incidents import incident_list
 from riskreg.inventory.models import AISystem, ModelStatus, ModelVersion
 from riskreg.organisations.actor import Actor
@@ -33,20 +32,21 @@ class ScopeInputs:
     acceptances: dict[int, list[str]] = field(default_factory=dict)
 
 
-def _item(row: Any) -> Item:
+def _item(row: dict[str, Any]) -> Item:
+    document = row["document"]
     datasets = tuple(
-        (str(d.get("slug")), str(d.get("split") or "")) for d in row.document.get("datasets") or ()
+        (str(d.get("slug")), str(d.get("split") or "")) for d in document.get("datasets") or ()
     )
     return Item(
-        uid=str(row.uid),
-        kind=row.kind,
-        context=row.context,
-        effective_date=row.effective_date,
-        received_at=row.received_at,
-        document=row.document,
+        uid=str(row["uid"]),
+        kind=row["kind"],
+        context=row["context"],
+        effective_date=row["effective_date"],
+        received_at=row["received_at"],
+        document=document,
         datasets=datasets,
-        expiry_date=row.expiry_date,
-        model_version=row.model_version.version if row.model_version else None,
+        expiry_date=row["expiry_date"],
+        model_version=row["model_version__version"],
     )
 
 
@@ -55,17 +55,14 @@ def scope_inputs(*, organization_id: int, system: AISystem | None = None) -> Sco
     acceptances, in a fixed number of queries whatever their count."""
     actor = Actor.system(organization_id)
     found = ScopeInputs()
-    rows = evidence_list(actor=actor, state=EvidenceState.CURRENT)
-    if system is not None:
-        rows = rows.filter(system__isnull=True) | rows.filter(system=system)
-    for row in rows:
+    for row in evidence_current_documents(organization_id=organization_id, system=system):
         item = _item(row)
-        if row.system_id is None:
+        if row["system_id"] is None:
             found.organisation.append(item)
-        elif row.model_version_id is None:
-            found.by_system[row.system_id].append(item)
+        elif row["model_version_id"] is None:
+            found.by_system[row["system_id"]].append(item)
         else:
-            found.by_version[row.model_version_id].append(item)
+            found.by_version[row["model_version_id"]].append(item)
     for incident in incident_list(actor=actor):
         handled = incident.status in HANDLED
         systems = [s.pk for s in incident.systems.all()]

@@ -2,6 +2,7 @@
 account, its systems plus organisation-wide items)."""
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -121,3 +122,27 @@ def attachment_get(*, actor: Actor, evidence: Evidence, sha256: str) -> Evidence
     if found is None or found.blob.organization_id != actor.organization_id:
         raise NotFoundError(f"Evidence {evidence.uid} has no attachment {sha256!r}.")
     return found
+
+
+def evidence_current_documents(
+    *, organization_id: int, system: AISystem | None = None
+) -> QuerySet[Evidence, Any]:
+    """Current items as plain rows (documents included, nothing else loaded), for the
+    verdict engine: organisation-wide items plus, when given, one system's."""
+    rows = Evidence.objects.filter(organization_id=organization_id).filter(
+        _state_filter(EvidenceState.CURRENT)
+    )
+    if system is not None:
+        rows = rows.filter(Q(system__isnull=True) | Q(system=system))
+    return rows.values(
+        "uid",
+        "kind",
+        "context",
+        "effective_date",
+        "expiry_date",
+        "received_at",
+        "document",
+        "system_id",
+        "model_version_id",
+        "model_version__version",
+    ).order_by("id")
