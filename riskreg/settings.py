@@ -226,6 +226,12 @@ SPECTACULAR_SETTINGS = {
         "ScoreKindEnum": "riskreg.risks.models.ScoreKind",
         "ActionStatusEnum": "riskreg.risks.models.ActionStatus",
         "TreatmentDecisionEnum": "riskreg.risks.models.TreatmentDecision",
+        "VerdictStatusEnum": "controls.models.VerdictStatus",
+        "OverrideStatusEnum": "controls.api.posture.OVERRIDE_STATUSES",
+        "OverrideKindEnum": "controls.models.Override.Kind",
+        "FindingKindEnum": "controls.models.Finding.Kind",
+        "VerdictUpdateStateEnum": "evaluations.api.evidence.VERDICT_UPDATE_STATES",
+        "EvidenceStateEnum": "evaluations.models.EvidenceState",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }

@@ -9,8 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import riskreg
-from controls.engine.status import Status
-from controls.models import Finding, Override, Subcategory, VerdictChange
+from controls.models import Finding, Override, Subcategory, VerdictChange, VerdictStatus
 from controls.oscal import oscal_assessment_results
 from controls.rulebook import rules_current
 from controls.selectors import posture as selectors
@@ -19,12 +18,19 @@ from riskreg.inventory.selectors import system_get
 from riskreg.lib.errors import ValidationFailedError
 from riskreg.organisations.apiview import OrgApiView
 
-STATUSES = [s.value for s in Status]
+STATUSES = VerdictStatus.choices
+# What an officer may put in place of a computed verdict (not applicable has its own kind).
+OVERRIDE_STATUSES = [
+    ("not_met", "Not met"),
+    ("inconclusive", "Inconclusive"),
+    ("partially_met", "Partially met"),
+    ("met", "Met"),
+]
 
 
 class ContributionSerializer(serializers.Serializer[Any]):
     rule = serializers.CharField()
-    status = serializers.ChoiceField(choices=STATUSES)
+    status = serializers.CharField(help_text="This contribution's verdict status.")
     evidence = serializers.ListField(child=serializers.CharField())
     metric = serializers.CharField(allow_null=True)
     value = serializers.FloatField(allow_null=True)
@@ -106,7 +112,7 @@ class PostureApi(OrgApiView):
 class ChangeOutputSerializer(serializers.Serializer[VerdictChange]):
     subcategory = serializers.CharField(source="subcategory_id")
     status = serializers.ChoiceField(choices=STATUSES)
-    previous = serializers.CharField(allow_blank=True)
+    previous = serializers.CharField(allow_blank=True, help_text="Empty for a first verdict.")
     regression = serializers.BooleanField()
     overridden = serializers.BooleanField()
     cause = serializers.CharField()
@@ -147,9 +153,7 @@ class PostureChangesApi(OrgApiView):
 class OverrideInputSerializer(serializers.Serializer[Any]):
     subcategory = serializers.CharField(max_length=16)
     kind = serializers.ChoiceField(choices=Override.Kind.choices)
-    status = serializers.ChoiceField(
-        choices=["not_met", "inconclusive", "partially_met", "met"], required=False
-    )
+    status = serializers.ChoiceField(choices=OVERRIDE_STATUSES, required=False)
     justification = serializers.CharField(max_length=5000)
     expires_at = serializers.DateTimeField()
 

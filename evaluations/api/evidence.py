@@ -79,16 +79,19 @@ def _uid_or_none(row: Any) -> str | None:
     return str(row.uid) if row is not None else None
 
 
+VERDICT_UPDATE_STATES = [("pending", "Pending"), ("done", "Done")]
+
+
 class AffectedOutputSerializer(serializers.Serializer[Any]):
     system = serializers.CharField(allow_null=True)
     subcategory = serializers.CharField()
-    status = serializers.CharField()
-    previous = serializers.CharField(allow_null=True)
+    status = serializers.CharField(help_text="A verdict status (docs/posture.md).")
+    previous = serializers.CharField(allow_null=True, help_text="null for a first verdict.")
     regression = serializers.BooleanField()
 
 
 class VerdictUpdateOutputSerializer(serializers.Serializer[Any]):
-    state = serializers.ChoiceField(choices=["pending", "done"])
+    state = serializers.ChoiceField(choices=VERDICT_UPDATE_STATES)
     affected = AffectedOutputSerializer(many=True)
 
 
