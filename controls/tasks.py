@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from controls.services.verdicts import verdict_update_run, verdicts_sweep
+from controls.services.updates import verdict_update_run, verdicts_sweep
 
 log = logging.getLogger(__name__)
 

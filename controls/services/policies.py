@@ -9,7 +9,7 @@ from controls.engine.rules import threshold_problem
 from controls.models import Policy
 from controls.rulebook import rules_current
 from controls.selectors.policies import policy_current
-from controls.services.verdicts import verdicts_request
+from controls.services.updates import verdicts_request
 from riskreg.audit.services import audit_append
 from riskreg.inventory.models import RiskTier
 from riskreg.lib.errors import ValidationFailedError

@@ -328,7 +328,7 @@ def assessment_job_finish(
     for kind, metrics in results.items():
         evidence_record_computed(job=job, kind=kind, metrics=metrics)
     _end(job, JobStatus.SUCCEEDED, message=f"{len(results)} evidence item(s) written")
-    from controls.services.verdicts import verdicts_request  # controls reads this app
+    from controls.services.updates import verdicts_request  # controls reads this app
 
     verdicts_request(
         organization_id=job.organization_id, system_id=job.system_id, cause="assessment", job=job

@@ -382,7 +382,7 @@ def _item(
 
 def _request_verdicts(organization_id: int, system_id: int | None, cause: str, **refs: Any) -> None:
     # Imported here: controls reads evidence through this app's selectors.
-    from controls.services.verdicts import verdicts_request
+    from controls.services.updates import verdicts_request
 
     verdicts_request(organization_id=organization_id, system_id=system_id, cause=cause, **refs)
 

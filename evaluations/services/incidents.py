@@ -211,6 +211,6 @@ def incident_note(*, actor: Actor, incident: Incident, text: str) -> IncidentTim
 
 def _request_verdicts(incident: Incident) -> None:
     """Incidents and their deadlines feed organisation-wide and system verdicts alike."""
-    from controls.services.verdicts import verdicts_request  # controls reads this app
+    from controls.services.updates import verdicts_request  # controls reads this app
 
     verdicts_request(organization_id=incident.organization_id, system_id=None, cause="incident")

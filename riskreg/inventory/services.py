@@ -81,7 +81,7 @@ def system_create(*, actor: Actor, slug: str, owner: str | None = None, **fields
 
 
 def _request_verdicts(system: AISystem, cause: str) -> None:
-    from controls.services.verdicts import verdicts_request  # controls reads this app
+    from controls.services.updates import verdicts_request  # controls reads this app
 
     verdicts_request(organization_id=system.organization_id, system_id=system.pk, cause=cause)
 

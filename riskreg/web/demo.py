@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from controls.services import catalog_load
-from controls.services.verdicts import verdict_updates_run_pending
+from controls.services.updates import verdict_updates_run_pending
 from riskreg.inventory import selectors as inventory_selectors
 from riskreg.inventory import services as inventory
 from riskreg.inventory.models import AISystem

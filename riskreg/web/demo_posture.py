@@ -15,7 +15,7 @@ from django.utils import timezone
 from controls.models import Override
 from controls.selectors.catalog import subcategories_by_ids
 from controls.services.overrides import override_create
-from controls.services.verdicts import verdict_updates_run_pending
+from controls.services.updates import verdict_updates_run_pending
 from evaluations.selectors import evidence as evidence_selectors
 from evaluations.services import evidence as evidence_services
 from evaluations.services.evidence import Provenance

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from controls.models import VerdictUpdate
 from controls.services import catalog_load
-from controls.services.verdicts import verdict_update_run
+from controls.services.updates import verdict_update_run
 from evaluations.models import Evidence
 from evaluations.services import evidence as evidence_services
 from riskreg.inventory import services as inventory

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from controls.models import Finding, Verdict
-from controls.services.verdicts import verdicts_sweep
+from controls.services.updates import verdicts_sweep
 from riskreg.audit.models import AuditEvent
 from riskreg.organisations.roles import Role
 from riskreg.risks.models import Risk

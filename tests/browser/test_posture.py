@@ -24,7 +24,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from controls.models import VerdictUpdate
-from controls.services.verdicts import verdict_update_run
+from controls.services.updates import verdict_update_run
 from evaluations.services import evidence as evidence_services
 from riskreg.organisations.actor import Actor
 from riskreg.organisations.selectors import organization_get

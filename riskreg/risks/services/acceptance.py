@@ -169,7 +169,7 @@ def risk_accept(
 
 def _request_verdicts(risk: Risk) -> None:
     """An acceptance in force is evidence for MANAGE 1.3 and 1.4 of the risk's systems."""
-    from controls.services.verdicts import verdicts_request  # controls reads the register
+    from controls.services.updates import verdicts_request  # controls reads the register
 
     verdicts_request(organization_id=risk.organization_id, system_id=None, cause="acceptance")
 
