@@ -33,12 +33,16 @@ def blob_store(
     existing row already owns is never listed.
     """
     blob = Blob.objects.filter(organization_id=organization_id, sha256=sha256).first()
-    if blob is not None and files.path_for(organization_id, sha256).exists():
+    existed = files.path_for(organization_id, sha256).exists()
+    if blob is not None and existed:
         return blob
     files.store(organization_id, sha256, upload.chunks())
     if blob is not None:
         return blob
-    written.append(sha256)
+    if not existed:
+        # A file no row owned (left by a process killed before its commit) is the sweep's
+        # to remove, not this call's: it did not bring it into being.
+        written.append(sha256)
     blob = Blob(organization_id=organization_id, sha256=sha256, size=size, media_type=media_type)
     blob.full_clean()
     blob.save()
