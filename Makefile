@@ -2,16 +2,18 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-# The stamp names the pyproject.toml it installed, so an unchanged one reinstalls nothing.
-STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-16)
+# The stamp names the pyproject.toml files it installed, so unchanged ones reinstall nothing.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml client/pyproject.toml | sha256sum | cut -c1-16)
 SCHEMA_PYTEST := $(BIN)/pytest tests/schema -p schemathesis -o addopts="--strict-markers -p no:cacheprovider --timeout=600" -q
 
 .PHONY: run test lint bench venv clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	# The light client distribution: its offline verifier is also the server's.
+	$(BIN)/python -m pip install -q -e "./client[verify]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)

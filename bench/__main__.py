@@ -1,7 +1,7 @@
 """Run every benchmark and print `name: ratio (ours / reference)` lines.
 
 Run with `make bench`, or `python -m bench NAME ...` for some of them (hashing, audit,
-evidence, posture, assessments). Machines here are noisy, so each benchmark measures its
+evidence, posture, reports, assessments). Machines here are noisy, so each benchmark measures its
 reference in the same process, interleaved, and reports the ratio of medians. The
 assessment benchmarks print one line per size as it is measured, with peak memory.
 """
@@ -10,7 +10,7 @@ import os
 import sys
 import tempfile
 
-from bench import assessments, audit, evidence, hashing, posture
+from bench import assessments, audit, evidence, hashing, posture, reports
 from bench.timing import Result
 
 QUICK = {
@@ -18,6 +18,7 @@ QUICK = {
     "audit": audit.run,
     "evidence": evidence.run,
     "posture": posture.run,
+    "reports": reports.run,
 }
 NAMES = (*QUICK, "assessments")
 

@@ -26,6 +26,14 @@ from evaluations.api.incidents import (
     IncidentTimelineApi,
     IncidentTransitionApi,
 )
+from reports.api import (
+    ReportApproveApi,
+    ReportCertificateApi,
+    ReportDetailApi,
+    ReportDownloadApi,
+    ReportsApi,
+    ReportVerifyApi,
+)
 from riskreg.audit.api import AuditEventsApi, AuditExportApi, AuditHeadApi
 from riskreg.inventory.api import (
     DatasetDetailApi,
@@ -127,6 +135,12 @@ urlpatterns = [
         risk_workflow.RiskHistoryApi.as_view(),
         name="risk-history",
     ),
+    path("reports/", ReportsApi.as_view(), name="reports"),
+    path("reports/certificates/", ReportCertificateApi.as_view(), name="report-certificates"),
+    path("reports/verify/", ReportVerifyApi.as_view(), name="report-verify"),
+    path("reports/<uuid:uid>/", ReportDetailApi.as_view(), name="report-detail"),
+    path("reports/<uuid:uid>/approve/", ReportApproveApi.as_view(), name="report-approve"),
+    path("reports/<uuid:uid>/download/", ReportDownloadApi.as_view(), name="report-download"),
     path("evidence/", EvidenceApi.as_view(), name="evidence"),
     path("evidence/schemas/", EvidenceSchemasApi.as_view(), name="evidence-schemas"),
     path("evidence/schemas/<slug:kind>/", EvidenceSchemaApi.as_view(), name="evidence-schema"),

@@ -140,6 +140,13 @@ STATIC_ROOT = Path(env_str("RISKREG_STATIC_ROOT", str(DATA_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_ROOT = Path(env_str("RISKREG_MEDIA_ROOT", str(DATA_DIR / "media")))
 RISKREG_KEYS_DIR = Path(env_str("RISKREG_KEYS_DIR", str(DATA_DIR / "keys")))
+# Rendered and signed report PDFs, content-addressed (reports/storage.py).
+RISKREG_REPORTS_DIR = Path(env_str("RISKREG_REPORTS_DIR", str(DATA_DIR / "reports")))
+# PAdES B-T: a timestamp authority's URL; empty signs B-B.
+RISKREG_TSA_URL = env_str("RISKREG_TSA_URL")
+# Passphrase of the organisations' private keys in the key directory (empty: unencrypted,
+# the directory's permissions protect them).
+RISKREG_KEY_PASSPHRASE = env_str("RISKREG_KEY_PASSPHRASE")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -232,6 +239,8 @@ SPECTACULAR_SETTINGS = {
         "FindingKindEnum": "controls.models.Finding.Kind",
         "VerdictUpdateStateEnum": "evaluations.api.evidence.VERDICT_UPDATE_STATES",
         "EvidenceStateEnum": "evaluations.models.EvidenceState",
+        "ReportKindEnum": "reports.models.ReportKind",
+        "ReportStatusEnum": "reports.models.ReportStatus",
     },
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums"],
 }
@@ -256,7 +265,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_ALL = ["default", "assessments", "reports"]
 # Heavy work has a queue of its own, so a slow assessment never delays the quick tasks.
-CELERY_TASK_ROUTES = {"evaluations.tasks.assessment_run_task": {"queue": "assessments"}}
+CELERY_TASK_ROUTES = {
+    "evaluations.tasks.assessment_run_task": {"queue": "assessments"},
+    "reports.tasks.report_render_task": {"queue": "reports"},
+    "reports.tasks.report_sign_task": {"queue": "reports"},
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None

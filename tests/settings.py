@@ -17,3 +17,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # Attachments of a test run go to a folder of their own, never into ./var.
 RISKREG_ATTACHMENTS_DIR = Path(tempfile.mkdtemp(prefix="riskreg-test-attachments-"))
+RISKREG_REPORTS_DIR = Path(tempfile.mkdtemp(prefix="riskreg-test-reports-"))
+RISKREG_KEYS_DIR = Path(tempfile.mkdtemp(prefix="riskreg-test-keys-"))

@@ -146,3 +146,9 @@ def evidence_current_documents(
         "model_version_id",
         "model_version__version",
     ).order_by("id")
+
+
+def evidence_hashes(*, organization_id: int, uids: list[str]) -> dict[str, str]:
+    """uid -> document SHA-256 of the organisation's items among `uids`."""
+    rows = Evidence.objects.filter(organization_id=organization_id, uid__in=uids)
+    return {str(uid): sha for uid, sha in rows.values_list("uid", "document_sha256")}

@@ -69,6 +69,9 @@ CODES: dict[str, tuple[int, str]] = {
     ),
     "acceptance_needs_person": (403, "Only a member, not a service account, may accept a risk."),
     "residual_score_required": (409, "The risk needs a residual score before it is accepted."),
+    "report_not_draft": (409, "Only a rendered draft report can be approved."),
+    "report_not_signed": (409, "The report has no signed PDF yet."),
+    "report_too_large": (413, "The PDF sent for verification is larger than this server accepts."),
     "webhook_address_refused": (
         400,
         "The webhook URL's host is, or resolves to, a private, loopback, link-local or other "

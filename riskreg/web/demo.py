@@ -23,6 +23,7 @@ from riskreg.web.demo_assessments import seed_assessments
 from riskreg.web.demo_evidence import seed_evidence, seed_incidents
 from riskreg.web.demo_notifications import seed_notifications
 from riskreg.web.demo_posture import seed_posture
+from riskreg.web.demo_reports import seed_reports
 from riskreg.web.demo_risks import seed_risk_workflow
 
 PASSWORD = "riskreg-demo"
@@ -312,6 +313,7 @@ def seed_demo() -> None:
     seed_incidents(actor)
     seed_notifications(actor)
     seed_posture(actor)
+    seed_reports(actor)
     # A second organisation, so that organisation switching and tenancy show.
     other = _org("northwind", "Northwind Health")
     other_actor = Actor.system(other.pk)

@@ -115,6 +115,7 @@ def _acme_records(acme: Tenant) -> None:
     orgs.service_account_create(
         actor=actor, name="Pipeline", slug="pipeline", role=Role.ENGINEER, system_ids=[system.pk]
     )
+    report(actor, system)
     evidence_services.evidence_submit(
         actor=actor,
         document=performance_document("credit-scoring", "1.0"),
@@ -205,6 +206,18 @@ def assessment(actor: object, system: str, version: str) -> str:
     return str(result.job.uid)
 
 
+def report(actor: Any, system: Any) -> str:
+    """A system report whose draft (a stand-in PDF, no rendering here) waits for approval."""
+    from reports.models import Report
+    from reports.services.requests import report_request
+    from reports.storage import pdf_store
+
+    made = report_request(actor=actor, kind="system", system=system)
+    sha256 = pdf_store(made.organization_id, b"%PDF-1.7\n% stand-in for a rendered draft\n")
+    Report.objects.filter(pk=made.pk).update(status="draft", draft_sha256=sha256, pdf_sha256=sha256)
+    return str(made.uid)
+
+
 def _globex_records(globex: Tenant) -> None:
     actor = globex.actor
     inventory.dataset_create(actor=actor, slug="passport-photos", name="Passport photo archive")
@@ -233,6 +246,7 @@ def _globex_records(globex: Tenant) -> None:
         incident(actor, f"Turnstile let a stranger in ({n})", "turnstile")
     assessment(actor, "turnstile", "7.3-beta")
     webhooks.webhook_create(actor=actor, url="https://93.184.216.34/globex-hook")
+    report(actor, system)
 
 
 def _tokens(acme: Tenant, globex: Tenant) -> None:
@@ -256,6 +270,10 @@ def build_world(acme: Tenant, globex: Tenant) -> World:
     foreign_job = AssessmentJob.objects.get(organization=globex.org)
     own_hook = Webhook.objects.get(organization=acme.org)
     foreign_hook = Webhook.objects.get(organization=globex.org)
+    from reports.models import Report
+
+    own_report = Report.objects.get(organization=acme.org)
+    foreign_report = Report.objects.get(organization=globex.org)
     return World(
         acme=acme,
         globex=globex,
@@ -273,6 +291,7 @@ def build_world(acme: Tenant, globex: Tenant) -> World:
             "incident": "INC-001",
             "assessment": str(own_job.uid),
             "webhook": str(own_hook.uid),
+            "report": str(own_report.uid),
         },
         foreign={
             "system": "turnstile",
@@ -289,6 +308,7 @@ def build_world(acme: Tenant, globex: Tenant) -> World:
             "incident": "INC-003",
             "assessment": str(foreign_job.uid),
             "webhook": str(foreign_hook.uid),
+            "report": str(foreign_report.uid),
         },
         missing={
             "system": "no-such-system",
@@ -305,6 +325,7 @@ def build_world(acme: Tenant, globex: Tenant) -> World:
             "incident": "INC-099",
             "assessment": "00000000-0000-4000-8000-000000000000",
             "webhook": "00000000-0000-4000-8000-000000000000",
+            "report": "00000000-0000-4000-8000-000000000000",
         },
         foreign_markers=(
             "globex",

@@ -124,7 +124,11 @@ MLFLOW = {
 }
 
 # Endpoints that take a file take multipart forms only: a JSON body is 415 there.
-MULTIPART_ONLY = {("POST", "/api/v1/assessments/"), ("POST", "/api/v1/risks/import/")}
+MULTIPART_ONLY = {
+    ("POST", "/api/v1/assessments/"),
+    ("POST", "/api/v1/risks/import/"),
+    ("POST", "/api/v1/reports/verify/"),
+}
 PREDICTIONS_FORM = {
     "system": "credit-scoring",
     "model_version": "1.0",
@@ -148,6 +152,35 @@ ACTION = {"title": "Add drift alerts", "due_date": "2027-01-31"}
 HOOK = {"url": "https://93.184.216.34/hooks/riskreg"}
 
 FIELD_CASES: dict[tuple[str, str], list[Case]] = {
+    ("POST", "/api/v1/reports/"): [
+        Case("missing kind", {"system": "credit-scoring"}, "kind"),
+        Case("unknown kind", {"kind": "brochure", "system": "credit-scoring"}, "kind"),
+        Case("system report without a system", {"kind": "system"}, "system"),
+        Case(
+            "register report naming a system",
+            {"kind": "register", "system": "credit-scoring"},
+            "system",
+        ),
+        Case(
+            "system of globex",
+            {"kind": "system", "system": "turnstile"},
+            "system",
+            404,
+            "not_found",
+        ),
+        Case(
+            "period backwards",
+            {"kind": "register", "period_from": "2026-12-01", "period_to": "2026-01-01"},
+            "period_from",
+        ),
+        Case("period not a date", {"kind": "register", "period_from": "last year"}, "period_from"),
+    ],
+    ("POST", "/api/v1/reports/{uid}/approve/"): [
+        Case("note too long", {"note": "x" * 2001}, "note"),
+    ],
+    ("POST", "/api/v1/reports/verify/"): [
+        Case("file sent as a text field", {"file": "%PDF-1.7 pasted as text"}, "file"),
+    ],
     ("POST", "/api/v1/policies/"): [
         Case("missing thresholds", {}, "thresholds"),
         Case(
@@ -714,6 +747,11 @@ def url_for(op: Operation) -> str:
     ):
         # RSK-002 is open, scored and has action A1: what is refused is the field.
         kwargs = {"reference": "RSK-002", "number": "A1"}
+    if op.path.startswith("/api/v1/reports/{uid}/"):
+        from reports.models import Report
+
+        found = Report.objects.filter(organization__slug="acme").first()
+        kwargs = {"uid": str(found.uid) if found else "00000000-0000-4000-8000-000000000000"}
     if op.path.startswith("/api/v1/assessments/{uid}/"):
         # The acme job, cancelled: what is left to refuse at its cancel endpoint.
         job = AssessmentJob.objects.filter(organization__slug="acme").first()
@@ -754,7 +792,8 @@ def test_admin_sending_a_bad_field_gets_a_4xx_naming_it_and_nothing_is_written(
     before = db_snapshot()
 
     if op.key in MULTIPART_ONLY:
-        body = {**case.body, "file": SimpleUploadedFile("p.csv", PREDICTIONS, "text/csv")}
+        # A case may replace the file with something that is not one.
+        body = {"file": SimpleUploadedFile("p.csv", PREDICTIONS, "text/csv"), **case.body}
         response = admin.post(url, body, format="multipart")
     else:
         response = getattr(admin, op.method.lower())(url, case.body, format="json")

@@ -1,5 +1,8 @@
 """The demo organisation: complete, written through services, and idempotent."""
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 import riskreg
@@ -22,8 +25,19 @@ from riskreg.risks.models import Risk, RiskStatus
 from riskreg.risks.selectors import register as risk_selectors
 from riskreg.risks.selectors import workflow
 from riskreg.web.demo import seed_demo
+from tests.conftest import module_transaction
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module", autouse=True)
+def seeded_once(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Seeding renders and signs a report per system (seconds each): once for the module,
+    rolled back at its end; each test then seeds again, which must change nothing."""
+    with module_transaction(django_db_blocker):
+        with django_db_blocker.unblock():
+            seed_demo()
+        yield
 
 
 def _demo_actor() -> Actor:
@@ -262,3 +276,22 @@ def test_the_quantised_edge_build_carries_a_silent_regression_that_passes_its_th
         str(c["metric"]) for c in on_int8.get(subcategory="MEASURE 4.3").rationale
     )
     assert "against version 2.0" in notes
+
+
+def test_every_demo_system_has_an_approved_signed_report_that_verifies() -> None:
+    from riskreg_client.verify import verify_pdf
+
+    from reports.models import Report
+    from reports.services.keys import trust_roots_for
+    from reports.storage import pdf_read
+
+    seed_demo()
+    demo = Organization.objects.get(slug="demo")
+    for system in AISystem.objects.filter(organization=demo):
+        report = Report.objects.get(system=system, status="signed")
+        assert report.approved_by_label == "officer"
+        verdict = verify_pdf(
+            pdf_read(demo.pk, report.pdf_sha256),
+            trust_roots=trust_roots_for(organization_id=demo.pk),
+        )
+        assert verdict.valid, verdict.reason

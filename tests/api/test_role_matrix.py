@@ -67,6 +67,7 @@ MEMBER = {"username": "member"}
 EVIDENCE = {"uid": "evidence"}
 INCIDENT = {"reference": "incident"}
 WEBHOOK = {"uid": "webhook"}
+REPORT = {"uid": "report"}
 OPEN_RISK = {"reference": "open_risk"}  # RSK-002: open, scored, owned by the engineer
 ACTION = {"reference": "open_risk", "number": "action"}
 # Acceptances must end within a year of today, whenever the suite runs.
@@ -95,6 +96,19 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         audit=("verdict.not_applicable",),
     ),
     ("GET", "/api/v1/systems/{slug}/findings/"): Sample(kwargs=SYSTEM),
+    ("GET", "/api/v1/reports/"): Sample(),
+    ("POST", "/api/v1/reports/"): Sample(
+        body={"kind": "system", "system": "credit-scoring"}, audit=("report.request",)
+    ),
+    ("GET", "/api/v1/reports/certificates/"): Sample(),
+    ("POST", "/api/v1/reports/verify/"): Sample(
+        body={"file": b"%PDF-1.7\nnot a signed report\n"}, multipart=True
+    ),
+    ("GET", "/api/v1/reports/{uid}/"): Sample(kwargs=REPORT),
+    ("POST", "/api/v1/reports/{uid}/approve/"): Sample(
+        kwargs=REPORT, body={"note": "Checked the figures."}, audit=("report.approve",)
+    ),
+    ("GET", "/api/v1/reports/{uid}/download/"): Sample(kwargs=REPORT),
     ("GET", "/api/v1/systems/"): Sample(),
     ("POST", "/api/v1/systems/"): Sample(
         body={"name": "Loan approval", "slug": "loan-approval", "owner": "engineer"},

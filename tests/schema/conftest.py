@@ -40,6 +40,7 @@ SEED = {
     "dataset": "seed-dataset",
     "risk": "RSK-001",
     "webhook": "5eed0000-0000-4000-8000-000000000003",
+    "report": "5eed0000-0000-4000-8000-000000000004",
     "open_risk": "RSK-002",  # open, scored, owned by the engineer, with action A1
     "action": "A1",
     "subcategory": "GOVERN 1.1",
@@ -128,6 +129,19 @@ def _seed_evidence(tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _seed_report(tenant: Tenant, system: Any) -> None:
+    """A system report under a fixed id, its draft a stand-in PDF (nothing is rendered)."""
+    from reports.models import Report
+    from reports.services.requests import report_request
+    from reports.storage import pdf_store
+
+    made = report_request(actor=tenant.actor, kind="system", system=system)
+    sha256 = pdf_store(made.organization_id, b"%PDF-1.7\n% seeded draft\n")
+    Report.objects.filter(pk=made.pk).update(
+        uid=SEED["report"], status="draft", draft_sha256=sha256, pdf_sha256=sha256
+    )
+
+
 def _seed_open_risk(tenant: Tenant) -> None:
     """RSK-002: what the admin may accept, review, treat and score."""
     actor = tenant.actor
@@ -177,6 +191,7 @@ def _seed(acme: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
     _seed_evidence(acme, monkeypatch)
     token, _ = orgs.token_create(actor=actor, name="seed", membership=acme.members[Role.ENGINEER])
     ApiToken.objects.filter(pk=token.pk).update(prefix=SEED["token"])
+    _seed_report(acme, system)
 
 
 def _bearer(tenant: Tenant) -> dict[str, dict[str, str]]:

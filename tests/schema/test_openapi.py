@@ -62,6 +62,9 @@ PATH_EXAMPLES: dict[str, dict[str, str]] = {
     "/api/v1/systems/{slug}/posture/oscal/": {"slug": SEED["system"]},
     "/api/v1/systems/{slug}/overrides/": {"slug": SEED["system"]},
     "/api/v1/systems/{slug}/findings/": {"slug": SEED["system"]},
+    "/api/v1/reports/{uid}/": {"uid": SEED["report"]},
+    "/api/v1/reports/{uid}/approve/": {"uid": SEED["report"]},
+    "/api/v1/reports/{uid}/download/": {"uid": SEED["report"]},
     "/api/v1/systems/{slug}/model-versions/": {"slug": SEED["system"]},
     "/api/v1/systems/{slug}/model-versions/{version}/": {
         "slug": SEED["system"],
@@ -112,6 +115,9 @@ QUERY_EXAMPLES: dict[str, dict[str, Any]] = {
 }
 # A valid request body per operation id, for the operations that take one.
 BODY_EXAMPLES: dict[str, dict[str, Any]] = {
+    "reports_create": {"kind": "system", "system": SEED["system"]},
+    "reports_approve": {"note": "Figures checked against the evidence."},
+    "reports_verify": {"file": "%PDF-1.7\n% not a signed report\n"},
     "policies_update": {
         "thresholds": {"fairness.demographic-parity-ratio": {"threshold": 0.85, "band": 0.05}},
         "tiers": {"high": {"fairness.equalized-odds-difference": {"threshold": 0.05}}},
