@@ -207,3 +207,47 @@ def test_generate_report_refuses_an_engineer_as_approver(
             "--approve-as",
             "engineer",
         )
+
+
+def test_an_organisation_signs_with_a_pkcs12_its_own_ca_issued(
+    officer: APIClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from django.utils import timezone
+
+    from reports.keys import create_organisation_ca
+    from reports.models import SigningCertificate
+
+    own = create_organisation_ca("Acme Corp", now=timezone.now(), key_size=2048)
+    p12 = tmp_path / "acme.p12"
+    p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"acme signing",
+            own.signing.key,
+            own.signing.cert,
+            [own.ca_cert],
+            serialization.BestAvailableEncryption(b"from-the-vault"),
+        )
+    )
+    monkeypatch.setenv("RISKREG_PKCS12_PASSPHRASE", "from-the-vault")
+
+    call_command("import_signing_key", str(p12), "--organisation", "acme")
+    report = request_and_sign(officer)
+    pdf = officer.get(f"/api/v1/reports/{report['id']}/download/").content
+
+    verdict = verify_pdf(pdf, trust_roots=[own.ca_cert_pem])
+    assert verdict.valid, verdict.reason
+    assert SigningCertificate.objects.get(retired_at__isnull=True).source == "imported"
+    assert AuditEvent.objects.filter(action="signing_key.import").count() == 1
+
+
+def test_importing_with_a_wrong_passphrase_is_refused(
+    officer: APIClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bogus = tmp_path / "bogus.p12"
+    bogus.write_bytes(b"not a pkcs12")
+    monkeypatch.setenv("RISKREG_PKCS12_PASSPHRASE", "x")
+
+    with pytest.raises(CommandError, match="PKCS#12"):
+        call_command("import_signing_key", str(bogus), "--organisation", "acme")
