@@ -251,3 +251,35 @@ def test_importing_with_a_wrong_passphrase_is_refused(
 
     with pytest.raises(CommandError, match="PKCS#12"):
         call_command("import_signing_key", str(bogus), "--organisation", "acme")
+
+
+def test_an_auditor_checks_the_signed_report_with_pdfsig_and_the_offline_client(
+    officer: APIClient, api_for: Any, tmp_path: Path
+) -> None:
+    import sys
+
+    report = request_and_sign(officer)
+    auditor = api_for(Role.AUDITOR)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(auditor.get(f"/api/v1/reports/{report['id']}/download/").content)
+    ca = tmp_path / "org-ca.pem"
+    ca.write_text(auditor.get("/api/v1/reports/certificates/").json()[0]["ca_certificate_pem"])
+    nss = f"sql:{tmp_path}"
+    subprocess.run(["certutil", "-N", "-d", nss, "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", nss, "-n", "orgca", "-t", "CT,C,C", "-i", str(ca)], check=True
+    )
+
+    pdfsig = subprocess.run(["pdfsig", "-nssdir", nss, str(pdf)], capture_output=True, text=True)
+    client = subprocess.run(
+        [sys.executable, "-m", "riskreg_client.cli", "verify", str(pdf), "--cert", str(ca)],
+        capture_output=True,
+        text=True,
+    )
+
+    # pdfsig exits 0 whatever it finds: its words are the verdict.
+    assert "Signature is Valid." in pdfsig.stdout, pdfsig.stdout
+    assert "Certificate is Trusted." in pdfsig.stdout, pdfsig.stdout
+    assert "Total document signed" in pdfsig.stdout, pdfsig.stdout
+    assert client.returncode == 0, client.stderr
+    assert client.stdout.startswith("valid:")
