@@ -50,6 +50,7 @@ NAV = [
     ("incident-list", "Incidents", "incident.read"),
     ("catalog", "AI RMF catalog", "catalog.read"),
     ("policies", "Policies", "policy.read"),
+    ("report-list", "Reports", "report.read"),
     ("audit", "Audit trail", "audit.read"),
     ("settings-tokens", "Settings", "token.read"),
 ]
@@ -93,6 +94,10 @@ SECTION = {
     "risk-accept": "risk-list",
     "risk-review": "risk-list",
     "risk-comment": "risk-list",
+    "report-request": "report-list",
+    "report-verify": "report-list",
+    "report-detail": "report-list",
+    "report-approve": "report-list",
 }
 PER_PAGE = 25
 SLUG = re.compile(SlugConverter.regex)
