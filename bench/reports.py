@@ -62,7 +62,8 @@ def run() -> list[Result]:
     from django.utils import timezone
     from weasyprint import HTML  # type: ignore[import-untyped]  # noqa: TID251 - the bare reference
 
-    from reports.context import printable, report_context
+    from reports.context import report_context
+    from reports.formatting import printable
     from reports.keys import create_organisation_ca
     from reports.rendering import STATIC_DIR, TEMPLATES, render_report
     from reports.signing import sign_pdf

@@ -32,7 +32,8 @@ from weasyprint.urls import (  # type: ignore[import-untyped]  # noqa: TID251 - 
     URLFetcherResponse,
 )
 
-from reports.context import TEMPLATE_VERSION, printable, report_context, utc
+from reports.context import TEMPLATE_VERSION, report_context
+from reports.formatting import printable, utc
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "reports"
 TEMPLATES = {
