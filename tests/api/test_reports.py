@@ -283,3 +283,31 @@ def test_an_auditor_checks_the_signed_report_with_pdfsig_and_the_offline_client(
     assert "Total document signed" in pdfsig.stdout, pdfsig.stdout
     assert client.returncode == 0, client.stderr
     assert client.stdout.startswith("valid:")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "page content byte flipped",
+        "manifest byte flipped",
+        "page changed in an incremental update",
+        "manifest and XMP hash swapped in an update",
+    ],
+)
+def test_the_server_refuses_each_tampered_copy_of_a_signed_report(
+    tamper: str, officer: APIClient
+) -> None:
+    from tests.unit.test_report_signing import TAMPERS
+
+    report = request_and_sign(officer)
+    pdf = officer.get(f"/api/v1/reports/{report['id']}/download/").content
+    make, why = TAMPERS[tamper]
+
+    answer = officer.post(
+        "/api/v1/reports/verify/",
+        {"file": SimpleUploadedFile("r.pdf", make(pdf), "application/pdf")},
+        format="multipart",
+    ).json()
+
+    assert answer["valid"] is False
+    assert why in answer["reason"]

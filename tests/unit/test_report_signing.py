@@ -28,7 +28,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from pdf_samples import SAMPLE_MANIFEST, manifest_bytes, sample_pdf, sha256_hex
 from pyhanko.pdf_utils import generic  # noqa: TID251 - tests build tampered files
 from pyhanko.pdf_utils.incremental_writer import (  # noqa: TID251 - tests build tampered files
     IncrementalPdfFileWriter,
@@ -45,6 +44,7 @@ from reports.signing import (
     verify_pdf,
     xmp_manifest_sha256,
 )
+from tests.unit.pdf_samples import SAMPLE_MANIFEST, manifest_bytes, sample_pdf, sha256_hex
 
 NOW = dt.datetime.now(dt.UTC)
 MANIFEST_SHA = sha256_hex(manifest_bytes())
