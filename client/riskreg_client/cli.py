@@ -1,7 +1,7 @@
 """The ``riskreg`` command.
 
-Exit status: 0 success (a valid report), 1 a checked thing failed (an invalid report),
-2 usage errors and unreadable files.
+Exit status: 0 success (a valid report or audit chain), 1 a checked thing failed (an invalid
+report, a broken chain), 2 usage errors and unreadable files.
 """
 
 from __future__ import annotations
@@ -57,6 +57,19 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the verdict as JSON")
     verify.add_argument("--verbose", action="store_true", help="show pyHanko's log on stderr")
     verify.set_defaults(run=_verify)
+    audit = commands.add_parser(
+        "verify-audit",
+        help="verify an exported audit chain offline",
+        description="Recompute the hash chain of an audit export (GET /api/v1/audit/export/).",
+    )
+    audit.add_argument("export", type=Path, metavar="EXPORT.jsonl")
+    audit.add_argument(
+        "--expect-head",
+        metavar="HASH",
+        help="the head hash the chain must end at (as anchored in a report)",
+    )
+    audit.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    audit.set_defaults(run=_verify_audit)
     return parser
 
 
@@ -86,6 +99,24 @@ def _verify(args: argparse.Namespace) -> int:
     else:
         print(f"invalid: {verdict.reason}", file=sys.stderr)
     return EXIT_OK if verdict.valid else EXIT_INVALID
+
+
+def _verify_audit(args: argparse.Namespace) -> int:
+    from riskreg_client.audit import ExportUnreadableError, verify_export
+
+    try:
+        check = verify_export(args.export, expect_head=args.expect_head)
+    except ExportUnreadableError as exc:
+        print(f"riskreg verify-audit: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(json.dumps(check.as_json(), indent=2, sort_keys=True, ensure_ascii=False))
+    if check.valid:
+        if not args.json:
+            print(f"valid: {check.events} events, head {check.head}")
+        return EXIT_OK
+    print(f"invalid: {check.problem}", file=sys.stderr)
+    return EXIT_INVALID
 
 
 if __name__ == "__main__":
