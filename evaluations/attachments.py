@@ -10,8 +10,6 @@ like HTML or SVG (which browsers would run).
 import codecs
 import hashlib
 import mimetypes
-import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Protocol
 from django.conf import settings
 
 from evaluations.errors import AttachmentTooLargeError, AttachmentTypeRefusedError
+from riskreg.lib.files import write_atomically
 
 ZIP = (b"PK\x03\x04",)
 BINARY_SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -165,20 +164,7 @@ def path_for(organization_id: int, sha256: str) -> Path:
 
 def store(organization_id: int, sha256: str, chunks: Iterable[bytes]) -> Path:
     """Write the bytes under their hash: temporary name, fsync, rename."""
-    target = path_for(organization_id, sha256)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomically(path_for(organization_id, sha256), chunks)
 
 
 def remove(organization_id: int, sha256: str) -> None:

@@ -5,11 +5,11 @@ fsynced and renamed, so that a reader never sees half a file.
 """
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
+
+from riskreg.lib.files import write_atomically
 
 
 def _path(organization_id: int, sha256: str) -> Path:
@@ -25,17 +25,7 @@ def pdf_store(organization_id: int, data: bytes) -> str:
     target = _path(organization_id, sha256)
     if target.exists():
         return sha256
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(target, [data])
     return sha256
 
 

@@ -139,11 +139,12 @@ def _breakdown(
 ) -> dict[str, Any]:
     rows = [{**row, "insufficient": row["size"] < min_group_size} for row in groups]
     sufficient = [row for row in rows if not row["insufficient"]]
-    return {"features": list(features), "groups": rows, **_aggregates(sufficient)}
+    return {"features": list(features), "groups": rows, **breakdown_aggregates(sufficient)}
 
 
-def _aggregates(groups: list[dict[str, Any]]) -> dict[str, float]:
-    """The between-group differences and ratios (formulas in the module docstring)."""
+def breakdown_aggregates(groups: list[dict[str, Any]]) -> dict[str, float]:
+    """The between-group differences and ratios of the sufficient groups (formulas in the
+    module docstring); the server's fairlearn importer uses the same function."""
     aggregates: dict[str, float] = {}
     selection = _spread(groups, "selection_rate")
     if selection is not None:

@@ -59,6 +59,8 @@ are equal.
 
 from typing import Any
 
+from riskreg_client.metricframe import breakdown_aggregates
+
 from evaluations.importers.base import (
     ImportedItem,
     ImportFormatError,
@@ -235,33 +237,4 @@ def _breakdown(features: list[str], groups: list[Group], min_group_size: int) ->
         for group, metrics in groups
     ]
     sufficient = [row for row in rows if not row["insufficient"]]
-    return {"features": list(features), "groups": rows, **_aggregates(sufficient)}
-
-
-def _aggregates(groups: list[dict[str, Any]]) -> dict[str, float]:
-    """The between-group differences and ratios (formulas in the module docstring)."""
-    aggregates: dict[str, float] = {}
-    selection = _spread(groups, "selection_rate")
-    if selection is not None:
-        aggregates["demographic_parity_difference"] = selection[0]
-        aggregates["demographic_parity_ratio"] = selection[1]
-    tpr = _spread(groups, "true_positive_rate")
-    if tpr is not None:
-        aggregates["equal_opportunity_difference"] = tpr[0]
-        aggregates["equal_opportunity_ratio"] = tpr[1]
-    fpr = _spread(groups, "false_positive_rate")
-    if tpr is not None and fpr is not None:
-        aggregates["equalized_odds_difference"] = max(tpr[0], fpr[0])
-        aggregates["equalized_odds_ratio"] = min(tpr[1], fpr[1])
-    return aggregates
-
-
-def _spread(groups: list[dict[str, Any]], metric: str) -> tuple[float, float] | None:
-    """(max - min, min / max) of `metric` over the groups that have it; None below two."""
-    values = [row[metric] for row in groups if row.get(metric) is not None]
-    if len(values) < 2:
-        return None
-    low, high = min(values), max(values)
-    # Rates are ≥ 0, so a maximum of 0 means every group is at 0: equal, hence 1.0.
-    ratio = low / high if high > 0 else 1.0
-    return float(high - low), float(ratio)
+    return {"features": list(features), "groups": rows, **breakdown_aggregates(sufficient)}
