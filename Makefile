@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml client/pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	# The light client distribution: its offline verifier is also the server's.
 	$(BIN)/python -m pip install -q -e "./client[verify]"
+	# Reference attacks for the robustness tests. Its declared dependencies include
+	# torchvision, which would replace the pinned CPU torch with a multi-GB build.
+	$(BIN)/python -m pip install -q --no-deps torchattacks==3.5.1
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)

@@ -5,3 +5,8 @@ packages. ``riskreg_client.verify`` needs the ``verify`` extra (pyHanko).
 """
 
 __version__ = "0.1.0"
+
+# After __version__, which the transport's User-Agent reads.
+from riskreg_client.client import Client, Submission
+
+__all__ = ["Client", "Submission", "__version__"]
