@@ -70,7 +70,7 @@ def outcomes(
             regression=bool(entry.get("regression")),
         )
     if posture is None:
-        return sorted(found.values(), key=lambda o: (o.system or "", o.subcategory))
+        return sorted(found.values(), key=_order)
     system = posture.get("system") if isinstance(posture.get("system"), str) else None
     cited = set(items)
     for verdict in posture.get("subcategories", []):
@@ -92,7 +92,14 @@ def outcomes(
             regression=any(c.get("regression") for c in mine)
             or bool(earlier and earlier.regression),
         )
-    return sorted(found.values(), key=lambda o: (o.system or "", o.subcategory))
+    return sorted(found.values(), key=_order)
+
+
+def _order(outcome: Outcome) -> tuple[str, str, tuple[int, ...]]:
+    """Catalog order: GOVERN 1.2 before GOVERN 1.10."""
+    function, _, number = outcome.subcategory.partition(" ")
+    parts = tuple(int(p) for p in number.split(".") if p.isdigit())
+    return (outcome.system or "", function, parts)
 
 
 def failing(found: Iterable[Outcome], fail_on: frozenset[str]) -> list[Outcome]:
