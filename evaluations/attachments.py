@@ -1,9 +1,10 @@
 """Attachment checks and content-addressed storage.
 
-Files live under RISKREG_ATTACHMENTS_DIR/<organisation id>/<sha[:2]>/<sha>, written to a
-temporary name and renamed into place, so a reader never sees half a file. Which types
-are accepted, and how their first bytes must look, is an allow-list: a declared PDF must
-start like one, a declared text file must be UTF-8 without NUL bytes and must not look
+Files live under <organisation id>/<sha[:2]>/<sha> in the store (`evaluations.blobstore`):
+RISKREG_ATTACHMENTS_DIR by default, written to a temporary name and renamed into place so
+a reader never sees half a file, or an S3-compatible bucket (RISKREG_STORAGE_URL). Which
+types are accepted, and how their first bytes must look, is an allow-list: a declared PDF
+must start like one, a declared text file must be UTF-8 without NUL bytes and must not look
 like HTML or SVG (which browsers would run).
 """
 
@@ -17,8 +18,8 @@ from typing import Protocol
 
 from django.conf import settings
 
+from evaluations import blobstore
 from evaluations.errors import AttachmentTooLargeError, AttachmentTypeRefusedError
-from riskreg.lib.files import write_atomically
 
 ZIP = (b"PK\x03\x04",)
 BINARY_SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -155,17 +156,24 @@ def served_type(media_type: str) -> str:
 
 
 def root() -> Path:
+    """The local store's folder (files are there only when no RISKREG_STORAGE_URL is set)."""
     return Path(settings.RISKREG_ATTACHMENTS_DIR)
 
 
 def path_for(organization_id: int, sha256: str) -> Path:
-    return root() / str(organization_id) / sha256[:2] / sha256
+    """Where the local store keeps a file; read stored files through `blobstore`."""
+    return root() / blobstore.name_for(organization_id, sha256)
 
 
 def store(organization_id: int, sha256: str, chunks: Iterable[bytes]) -> Path:
-    """Write the bytes under their hash: temporary name, fsync, rename."""
-    return write_atomically(path_for(organization_id, sha256), chunks)
+    """Write the bytes under their hash, whole or not at all, in the configured store.
+
+    Returns `path_for` the file, which holds it only in the local store.
+    """
+    blobstore.store(organization_id, sha256, chunks)
+    return path_for(organization_id, sha256)
 
 
 def remove(organization_id: int, sha256: str) -> None:
-    path_for(organization_id, sha256).unlink(missing_ok=True)
+    """Remove the file from the configured store (nothing happens when it is not there)."""
+    blobstore.remove(organization_id, sha256)

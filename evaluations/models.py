@@ -157,6 +157,59 @@ class AssessmentJob(models.Model):
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class ChunkStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class AssessmentChunk(models.Model):
+    """One part of a large predictions file, processed by whichever worker claims it.
+
+    Each part holds a lease like a job does; a done part keeps the engines' additive state
+    (`state`, exact JSON) until the last part to finish merges them all into the job's
+    evidence. `plan` holds what every part of the job shares (bin edges, the sample's key
+    bound); `lease_owner` stays as the worker that computed a done part.
+    """
+
+    job = models.ForeignKey(AssessmentJob, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    row_start = models.BigIntegerField()
+    row_stop = models.BigIntegerField()
+    # CSV: the part's bytes, and where the header line ends; null for Parquet.
+    byte_start = models.BigIntegerField(null=True, blank=True)
+    byte_stop = models.BigIntegerField(null=True, blank=True)
+    header_stop = models.BigIntegerField(null=True, blank=True)
+    plan = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=16, choices=ChunkStatus.choices, default=ChunkStatus.QUEUED
+    )
+    deliveries = models.PositiveIntegerField(default=0)
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    state = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "lease_expires_at"], name="chunk_lease")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="chunk_index_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ChunkStatus.values), name="chunk_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(row_stop__gt=models.F("row_start")) & models.Q(row_start__gte=0),
+                name="chunk_rows_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.index} of assessment {self.job_id}"
+
+
 class Evidence(models.Model):
     # The integer id orders rows for cursors; the UUID is what the API shows.
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -10,6 +10,7 @@ import socket
 from celery import shared_task
 
 from evaluations.services.assessments import assessment_jobs_sweep, assessment_run
+from evaluations.services.chunks import assessment_chunk_run
 from evaluations.services.storage import attachment_sweep
 
 
@@ -28,9 +29,19 @@ def assessment_run_task(job_id: int) -> None:
     assessment_run(job_id=job_id, worker=_worker())
 
 
+@shared_task(
+    name="evaluations.tasks.assessment_chunk_task",
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def assessment_chunk_task(chunk_id: int) -> None:
+    """Run one part of a split job; the last part to finish merges the job's evidence."""
+    assessment_chunk_run(chunk_id=chunk_id, worker=_worker())
+
+
 @shared_task(name="evaluations.tasks.assessment_sweep_task")
 def assessment_sweep_task() -> int:
-    """Re-enqueue jobs whose lease expired; returns how many."""
+    """Re-enqueue jobs (and parts of split jobs) whose lease expired; returns how many jobs."""
     return len(assessment_jobs_sweep())
 
 

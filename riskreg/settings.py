@@ -8,6 +8,7 @@ services is documented in README.md and .env.example.
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -195,6 +196,29 @@ RISKREG_ASSESSMENT_MEMORY_BYTES = env_int("RISKREG_ASSESSMENT_MEMORY_BYTES", def
 RISKREG_ATTACHMENTS_DIR = Path(
     env_str("RISKREG_ATTACHMENTS_DIR", str(DATA_DIR / "attachments"))
 ).resolve()
+# Where uploaded files and attachments live (evaluations/blobstore.py): the folder above by
+# default; with s3://bucket/prefix, an S3-compatible object store every worker reaches.
+# Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, an
+# instance role); the endpoint names a server other than AWS (MinIO, Ceph, ...).
+RISKREG_STORAGE_URL = env_str("RISKREG_STORAGE_URL").strip()
+RISKREG_S3_ENDPOINT_URL = env_str("RISKREG_S3_ENDPOINT_URL").strip()
+RISKREG_S3_REGION = env_str("RISKREG_S3_REGION").strip()
+if RISKREG_STORAGE_URL:
+    _storage = urlsplit(RISKREG_STORAGE_URL)
+    if _storage.scheme != "s3" or not _storage.netloc or _storage.query or _storage.fragment:
+        raise ImproperlyConfigured(
+            f"RISKREG_STORAGE_URL must look like s3://bucket/prefix, got {RISKREG_STORAGE_URL!r}"
+        )
+if RISKREG_S3_ENDPOINT_URL and urlsplit(RISKREG_S3_ENDPOINT_URL).scheme not in ("http", "https"):
+    raise ImproperlyConfigured(
+        f"RISKREG_S3_ENDPOINT_URL must be an http(s) URL, got {RISKREG_S3_ENDPOINT_URL!r}"
+    )
+# A predictions file larger than this is split into parts of about this size, which
+# workers process in parallel and the last one merges (docs/assessments.md, "Scale-out");
+# 0 never splits.
+RISKREG_ASSESSMENT_CHUNK_BYTES = env_int("RISKREG_ASSESSMENT_CHUNK_BYTES", default=64 * 1024**2)
+if RISKREG_ASSESSMENT_CHUNK_BYTES < 0:
+    raise ImproperlyConfigured("RISKREG_ASSESSMENT_CHUNK_BYTES must be 0 (never split) or more")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -267,6 +291,7 @@ CELERY_TASK_QUEUES_ALL = ["default", "assessments", "reports"]
 # Heavy work has a queue of its own, so a slow assessment never delays the quick tasks.
 CELERY_TASK_ROUTES = {
     "evaluations.tasks.assessment_run_task": {"queue": "assessments"},
+    "evaluations.tasks.assessment_chunk_task": {"queue": "assessments"},
     "reports.tasks.report_render_task": {"queue": "reports"},
     "reports.tasks.report_sign_task": {"queue": "reports"},
 }

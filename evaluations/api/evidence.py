@@ -2,7 +2,6 @@
 download attachments, and the published schemas."""
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -22,6 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from evaluations import attachments as files
+from evaluations import blobstore
 from evaluations.importers import FORMATS
 from evaluations.models import Evidence, EvidenceContext, EvidenceKind, EvidenceState
 from evaluations.paths import PATH_SYNTAX
@@ -384,19 +384,22 @@ class EvidenceWithdrawApi(OrgApiView):
         return Response(EvidenceDetailOutputSerializer(item).data)
 
 
-def _read(path: Path) -> Iterator[bytes]:
-    # A generator closes its file when it is exhausted or collected, even behind a WSGI
-    # server that never calls close() on the response.
-    with path.open("rb") as stream:
+def _read(organization_id: int, sha256: str) -> Iterator[bytes]:
+    # A generator opens the stored file only when the body is read, and closes it when it is
+    # exhausted or collected, even behind a WSGI server that never calls close().
+    stream = blobstore.open_blob(organization_id, sha256)
+    try:
         while chunk := stream.read(64 * 1024):
             yield chunk
+    finally:
+        stream.close()
 
 
 def attachment_response(attachment: Any) -> StreamingHttpResponse:
     """A download, never a page: attachment disposition, no sniffing, sandboxed."""
     blob = attachment.blob
     response = StreamingHttpResponse(
-        _read(files.path_for(blob.organization_id, blob.sha256)),
+        _read(blob.organization_id, blob.sha256),
         content_type=files.served_type(blob.media_type),
     )
     response["Content-Length"] = str(blob.size)

@@ -203,6 +203,39 @@ class ConfusionCounts:
         twin._labels = list(self._labels)
         return twin
 
+    def to_state(self) -> dict[str, Any]:
+        """The counts as JSON (integers), for `from_state` in another process."""
+        groups = list(self._cells)
+        cells = np.array([self._cells[g] for g in groups], dtype=np.int64).reshape(len(groups), 4)
+        return {
+            "features": list(self._features),
+            "pos_label": self._pos_label,
+            "labels": list(self._labels),
+            "groups": [list(group) for group in groups],
+            "cells": cells.tolist(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "ConfusionCounts":
+        """The counts `to_state` wrote.
+
+        Raises
+        ------
+        ValueError
+            When the state is not one `to_state` could have written (bad groups or counts,
+            more than two labels).
+        """
+        groups = [tuple(group) for group in state["groups"]]
+        if len(groups) != len(state["cells"]):
+            raise ValueError("a counts state names as many groups as it has rows of counts")
+        counts = cls.from_cells(
+            state["features"],
+            dict(zip(groups, state["cells"], strict=True)),
+            pos_label=state["pos_label"],
+        )
+        counts._labels = counts._checked_labels(list(state["labels"]))
+        return counts
+
     def table(self, features: Sequence[str] | None = None) -> CountTable:
         """The counts per group of `features` (all of them by default; () for overall).
 

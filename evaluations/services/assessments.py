@@ -4,20 +4,26 @@ Delivery is at least once; results are exactly once. The database is the source 
 truth: a worker claims a queued job by taking a lease it renews while it works, writes
 each result once per job and kind (a unique constraint), and ends the job. A sweep
 re-enqueues jobs whose lease ran out (a killed worker, a message the embedded broker lost)
-and fails those delivered too often.
+and fails those delivered too often. A large file is split into parts that workers run in
+parallel (`evaluations.services.chunks`).
 """
 
 import logging
+import tempfile
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from evaluations import attachments as files
+from evaluations import blobstore
 from evaluations.errors import (
     AttachmentTooLargeError,
     AttachmentTypeRefusedError,
@@ -35,6 +41,7 @@ from riskreg.organisations.actor import Actor
 from riskreg.organisations.models import Organization
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -149,12 +156,14 @@ def assessment_job_create(
                 upload=upload,
                 written=written,
             )
-            path = files.path_for(actor.organization_id, sha256)
-            try:
-                header = read_header(path, format="csv" if input_format == "csv" else "parquet")
-            except ValueError as exc:
-                reason = str(exc).replace(str(path), name)  # never show where files live
-                raise ValidationFailedError.for_field("file", reason) from exc
+            with _upload_copy(upload) as path:
+                try:
+                    header = read_header(
+                        path, format="parquet" if input_format == "parquet" else "csv"
+                    )
+                except ValueError as exc:
+                    reason = str(exc).replace(str(path), name)  # never show where files live
+                    raise ValidationFailedError.for_field("file", reason) from exc
             _check_mapping(kinds, mapping, header)
             _check_dataset(actor, kinds, options)
             given = {
@@ -171,6 +180,24 @@ def assessment_job_create(
             files.remove(actor.organization_id, digest)
         raise
     return Created(job, created=True)
+
+
+@contextmanager
+def _upload_copy(upload: files.Upload) -> Iterator[Path]:
+    """A local file holding the upload's bytes: the one Django spooled it to, else a copy.
+
+    The header is read from the upload itself, so that it costs no download when files
+    live in an object store.
+    """
+    spooled = getattr(upload, "temporary_file_path", None)
+    if callable(spooled):
+        yield Path(spooled())
+        return
+    with tempfile.NamedTemporaryFile(prefix="riskreg-upload-") as copy:
+        for chunk in upload.chunks():
+            copy.write(chunk)
+        copy.flush()
+        yield Path(copy.name)
 
 
 def _replay(actor: Actor, key: str | None, request_sha256: str) -> AssessmentJob | None:
@@ -377,7 +404,10 @@ def assessment_job_cancel(*, actor: Actor, job: AssessmentJob, reason: str = "")
 
 
 def assessment_jobs_sweep() -> list[int]:
-    """Re-enqueue jobs whose lease expired, and queued jobs no worker picked up."""
+    """Re-enqueue jobs whose lease expired, and queued jobs no worker picked up; the parts
+    of split jobs are swept too (`chunks.assessment_chunks_sweep`)."""
+    from evaluations.services.chunks import assessment_chunks_sweep
+
     now = timezone.now()
     stale_queued = now - timedelta(seconds=settings.RISKREG_ASSESSMENT_LEASE_SECONDS)
     expired = AssessmentJob.objects.filter(
@@ -393,6 +423,7 @@ def assessment_jobs_sweep() -> list[int]:
             job.save(update_fields=["updated_at"])
             log.warning("assessment job %s: lease expired or never picked up; re-enqueued", job_id)
             _enqueue_on_commit(job_id)
+    assessment_chunks_sweep()
     return ids
 
 
@@ -408,12 +439,26 @@ class _LeaseKeeper:
     or taken over, `lost` is set and the next progress callback stops the run.
     """
 
-    def __init__(self, job_id: int, worker: str) -> None:
+    def __init__(
+        self,
+        job_id: int,
+        worker: str,
+        *,
+        renew: Callable[[float], bool] | None = None,
+        progress: float = 0.0,
+        name: str = "",
+    ) -> None:
         self.job_id, self.worker = job_id, worker
-        self.progress = 0.0
+        self.progress = progress
         self.lost = threading.Event()
+        self._renew = renew or self._renew_job
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{job_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=name or f"lease-{job_id}", daemon=True
+        )
+
+    def _renew_job(self, progress: float) -> bool:
+        return assessment_job_progress(job_id=self.job_id, worker=self.worker, progress=progress)
 
     def _run(self) -> None:
         from django.db import close_old_connections
@@ -421,9 +466,7 @@ class _LeaseKeeper:
         every = max(settings.RISKREG_ASSESSMENT_LEASE_SECONDS / 3, 0.2)
         try:
             while not self._stop.wait(every):
-                if not assessment_job_progress(
-                    job_id=self.job_id, worker=self.worker, progress=self.progress
-                ):
+                if not self._renew(self.progress):
                     self.lost.set()
                     return
         except Exception:  # the lease then simply runs out; the sweep takes over
@@ -445,38 +488,32 @@ class _LeaseKeeper:
         self._thread.join(timeout=30)
 
 
-def _compute(job: AssessmentJob, keeper: _LeaseKeeper) -> dict[str, dict[str, Any]]:
-    from evaluations.assessments.pipeline import compute
+def run_on_input(job: AssessmentJob, work: Callable[[Path], R]) -> R:
+    """`work` on a local copy of the job's input, under the job's memory budget.
+
+    A refusal of the input (ValueError) names the file as uploaded, never where it lies.
+    """
     from riskreg.lib.memlimit import memory_budget
 
-    path = files.path_for(job.organization_id, job.input.sha256)
-    with memory_budget(settings.RISKREG_ASSESSMENT_MEMORY_BYTES):
-        return compute(
-            path,
-            format=job.input_format,
-            kinds=list(job.kinds),
-            mapping=dict(job.mapping),
-            options=dict(job.options),
-            on_progress=keeper.report,
-        )
+    with blobstore.local_copy(job.organization_id, job.input.sha256) as path:
+        try:
+            with memory_budget(settings.RISKREG_ASSESSMENT_MEMORY_BYTES):
+                return work(path)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace(str(path), job.input_name)) from exc
 
 
-def assessment_run(*, job_id: int, worker: str) -> None:
-    """Claim the job, run the engines over the file, write the results or the failure."""
+def run_guarded(job_id: int, keeper: _LeaseKeeper, work: Callable[[], R]) -> R | None:
+    """Run `work` while `keeper` holds the lease; on a failure end the job failed with its
+    code and return None; on a stop (cancelled, taken over) return None quietly."""
     from celery.exceptions import SoftTimeLimitExceeded
 
-    job = assessment_job_claim(job_id=job_id, worker=worker)
-    if job is None:
-        return
-    failure: tuple[str, str] | None = None
     try:
-        with _LeaseKeeper(job_id, worker) as keeper:
-            results = _compute(job, keeper)
-        if keeper.lost.is_set():
-            raise _StopError
+        with keeper:
+            return work()
     except _StopError:
         log.info("assessment job %s stopped: cancelled or taken over", job_id)
-        return
+        return None
     except MemoryError:
         failure = (
             "memory_limit_exceeded",
@@ -485,12 +522,55 @@ def assessment_run(*, job_id: int, worker: str) -> None:
     except SoftTimeLimitExceeded:
         failure = ("time_limit_exceeded", "The job ran out of time.")
     except ValueError as exc:  # the engines' and the reader's refusals of the input
-        path = str(files.path_for(job.organization_id, job.input.sha256))
-        failure = ("invalid_input", str(exc).replace(path, job.input_name))
+        failure = ("invalid_input", str(exc))
     except Exception:  # never crash the worker, never leave the job running
         log.exception("assessment job %s failed", job_id)
         failure = ("internal_error", "An internal error; the worker's log has the details.")
-    if failure is not None:
-        assessment_job_fail(job_id=job_id, code=failure[0], message=failure[1])
+    assessment_job_fail(job_id=job_id, code=failure[0], message=failure[1])
+    return None
+
+
+def _plan_or_compute(
+    job: AssessmentJob, worker: str, keeper: _LeaseKeeper, path: Path
+) -> dict[str, dict[str, Any]] | None:
+    """None when the file was split into parts (queued for the workers), else the results."""
+    from evaluations.assessments.pipeline import compute  # imported already: no allocation
+    from evaluations.services.chunks import assessment_job_plan
+
+    if assessment_job_plan(job=job, worker=worker, path=path):
+        return None
+    return compute(
+        path,
+        format=job.input_format,
+        kinds=list(job.kinds),
+        mapping=dict(job.mapping),
+        options=dict(job.options),
+        on_progress=keeper.report,
+    )
+
+
+def assessment_run(*, job_id: int, worker: str) -> None:
+    """Claim the job, run the engines over the file (or split it into parts for the
+    workers), and write the results or the failure."""
+    # numpy, pyarrow and pandas are imported here, outside the job's memory budget.
+    from evaluations.assessments import pipeline  # noqa: F401 - imported for that alone
+    from evaluations.services import chunks
+
+    if chunks.assessment_job_chunked(job_id=job_id):
+        chunks.assessment_chunks_merge(job_id=job_id, worker=worker)
+        return
+    job = assessment_job_claim(job_id=job_id, worker=worker)
+    if job is None:
+        return
+    keeper = _LeaseKeeper(job_id, worker)
+    results = run_guarded(
+        job_id,
+        keeper,
+        lambda: run_on_input(job, lambda path: _plan_or_compute(job, worker, keeper, path)),
+    )
+    if results is None:
+        return
+    if keeper.lost.is_set():
+        log.info("assessment job %s stopped: cancelled or taken over", job_id)
         return
     assessment_job_finish(job_id=job_id, worker=worker, results=results)

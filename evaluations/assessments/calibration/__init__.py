@@ -53,10 +53,13 @@ mean_confidence / observed_frequency.
 Streaming: additive sufficient statistics
 -----------------------------------------
 `CalibrationStats` keeps, overall and for every group, per-bin counts, Σo (integers,
-exact), Σc per bin and the totals Σ brier-term and Σ log-loss-term. Rows are processed in
-blocks of at most 65,536; each block's partial sums are added into Neumaier-compensated
-(total, carry) pairs, so chunked or merged accumulation equals one pass to rounding (far
-below 1e-12), and the in-memory result equals scikit-learn's to about 1e-15.
+exact), Σc per bin and the totals Σ brier-term and Σ log-loss-term. The float sums are
+exact too: every term (all lie in [0, 64)) is cut into integer limbs on a fixed grid of
+2**-90 (bits below it are dropped, alike for every row) and the limbs are added as
+integers, which no order of addition changes. Chunked, merged and split-across-workers
+accumulation therefore gives the same numbers as one pass, bit for bit; each sum is
+rounded to float64 once, when a metric is read, and equals scikit-learn's to about 1e-15.
+Rows are processed in blocks of at most 65,536.
 
 Groups
 ------
@@ -84,10 +87,15 @@ The interval is `intervals.percentile_interval` of the draws (linear interpolati
 is biased upward in small samples, so its percentile interval may lie above the point
 estimate (the evidence schema allows it).
 
-Merging: partial accumulators whose samples are merged must have been seeded differently
-(e.g. seed=(base, part)): equal seeds draw equal keys, so the merged sample would not be
-uniform; `merge` refuses two samples with a seed in common (with sample_rows=0 there is no
-sample and any seeds merge).
+Merging: partial accumulators whose samples are merged must not draw the same keys. Either
+they are seeded differently (e.g. seed=(base, part)), or they share a seed and each starts
+at its own place in one stream of rows: `first_row` advances the key generator to that row,
+so a part draws exactly the keys one pass would draw for its rows, and merged parts hold
+the very sample of one pass. `merge` refuses two samples whose (seed, rows) overlap (with
+sample_rows=0 there is no sample and anything merges). `sample_key_bound(rows, seed=...)`
+gives, before any row is read, the key below which exactly the rows one pass over `rows`
+rows would keep lie; parts given it as `sample_key_bound` keep only those rows, so the
+samples of all parts together hold at most `sample_rows` rows instead of that many each.
 
 References
 ----------
@@ -118,7 +126,7 @@ from evaluations.assessments.calibration.results import (
     GroupCalibration,
     ReliabilityBin,
 )
-from evaluations.assessments.calibration.sampling import ConfidenceSample
+from evaluations.assessments.calibration.sampling import ConfidenceSample, sample_key_bound
 from evaluations.assessments.calibration.stats import CalibrationStats
 
 __all__ = [
@@ -140,5 +148,6 @@ __all__ = [
     "Task",
     "calibration_report",
     "quantile_edges",
+    "sample_key_bound",
     "uniform_edges",
 ]

@@ -1,5 +1,6 @@
 """`CalibrationStats`: the streaming accumulator behind every calibration result."""
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,10 +46,12 @@ from evaluations.assessments.calibration.sampling import _generator, _Reservoir
 from evaluations.assessments.calibration.tables import (
     _binary_rows,
     _block_rows,
+    _block_sums,
     _multiclass_rows,
     _Rows,
     _Table,
 )
+from evaluations.assessments.encoding import decode_array, encode_array
 from evaluations.assessments.intervals import Interval, percentile_interval
 
 
@@ -59,6 +62,11 @@ class CalibrationStats:
     `quantile_edges` over the data, or `ConfidenceSample.edges` over a first pass).
     `sensitive_features` names the columns each `update` must give. The bootstrap sample
     keeps at most `sample_rows` rows (0 keeps none and allows no intervals).
+
+    A part of a longer stream of rows, processed apart and merged later, gives the stream
+    row it starts at as `first_row`, and may give `sample_key_bound` (`sample_key_bound`
+    of the whole stream): its sample then holds exactly its rows of the one-pass sample
+    (see the module, "Merging").
 
     Raises
     ------
@@ -77,6 +85,8 @@ class CalibrationStats:
         sensitive_features: Sequence[str] = (),
         sample_rows: int = DEFAULT_SAMPLE_ROWS,
         seed: Seed = 0,
+        first_row: int = 0,
+        sample_key_bound: float = math.inf,
     ) -> None:
         _check_choice("task", task, TASKS)
         _check_choice("strategy", strategy, STRATEGIES)
@@ -97,7 +107,9 @@ class CalibrationStats:
         self._breakdowns = [
             _Breakdown(f, _Table(0, n_bins)) for f in _breakdown_features(self.features)
         ]
-        self._reservoir = _Reservoir(sample_rows, seed)
+        self._reservoir = _Reservoir(
+            sample_rows, seed, first_row=first_row, key_bound=sample_key_bound
+        )
 
     @staticmethod
     def _edges(strategy: str, n_bins: int, edges: ArrayLike | None) -> Floats:
@@ -164,13 +176,12 @@ class CalibrationStats:
             breakdown.register(keys)[codes]
             for breakdown, (codes, keys) in zip(self._breakdowns, coded, strict=True)
         ]
+        coarser = self._coarser()
         step = _block_rows(scores)
         for start in range(0, n, step):
             block = slice(start, start + step)
             rows = self._rows(scores[block], labels[block])
-            self._overall.add_rows(rows, None)
-            for breakdown, group in zip(self._breakdowns, groups, strict=True):
-                breakdown.table.add_rows(rows, group[block])
+            self._add_block(rows, groups[-1][block] if groups else None, coarser)
             self._reservoir.add(
                 {
                     "confidence": rows.confidence,
@@ -181,6 +192,37 @@ class CalibrationStats:
                 }
             )
         self.size += n
+
+    def _coarser(self) -> list[tuple[_Table, NDArray[np.intp]]]:
+        """Every table but the finest breakdown's, each with the group of it that each
+        finest group falls in: those tables are sums of the finest one's groups."""
+        if not self._breakdowns:
+            return []
+        finest = self._breakdowns[-1]
+        keys = list(finest.index)  # in index order
+        found = [(self._overall, np.zeros(len(keys), np.intp))]
+        for breakdown in self._breakdowns[:-1]:
+            positions = [self.features.index(name) for name in breakdown.features]
+            into = [breakdown.index[tuple(key[i] for i in positions)] for key in keys]
+            found.append((breakdown.table, np.array(into, dtype=np.intp)))
+        return found
+
+    def _add_block(
+        self,
+        rows: _Rows,
+        group: NDArray[np.intp] | None,
+        coarser: list[tuple[_Table, NDArray[np.intp]]],
+    ) -> None:
+        """Count the rows once, per group of the finest breakdown, and sum those counts
+        into the coarser tables (integers: the same as counting each table apart)."""
+        if group is None:
+            self._overall.add(_block_sums(rows, None, 1, self.n_bins))
+            return
+        finest = self._breakdowns[-1].table
+        sums = _block_sums(rows, group, finest.groups, self.n_bins)
+        finest.add(sums)
+        for table, into in coarser:
+            table.add(sums, into)
 
     def _check_labels(self, labels: NDArray[Any], scores: NDArray[Any]) -> set[Any]:
         if self.task == "binary":
@@ -250,6 +292,61 @@ class CalibrationStats:
             into = mine.register(list(theirs.index))
             mine.table.merge(theirs.table, into)
         self.size += other.size
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything accumulated, as JSON that `from_state` turns back into these statistics
+        exactly (integer counts and limbs, the sample's rows as raw bytes)."""
+        return {
+            "task": self.task,
+            "pos_label": _plain(self.pos_label),
+            "n_bins": self.n_bins,
+            "strategy": self.strategy,
+            "edges": encode_array(self.edges),
+            "features": list(self.features),
+            "seed": list(self._reservoir.entropy),
+            "size": self.size,
+            "n_classes": self.n_classes,
+            "labels": [_plain(label) for label in self._labels],
+            "overall": self._overall.to_state(),
+            "breakdowns": [
+                {"groups": [list(key) for key in b.index], "table": b.table.to_state()}
+                for b in self._breakdowns
+            ],
+            "sample": self._reservoir.to_state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "CalibrationStats":
+        """The statistics `to_state` wrote.
+
+        Raises
+        ------
+        ValueError
+            When the state is not one `to_state` could have written.
+        """
+        strategy = state["strategy"]
+        stats = cls(
+            task=state["task"],
+            pos_label=state["pos_label"],
+            n_bins=int(state["n_bins"]),
+            strategy=strategy,
+            edges=decode_array(state["edges"]) if strategy == "quantile" else None,
+            sensitive_features=tuple(state["features"]),
+            sample_rows=int(state["sample"]["capacity"]),
+            seed=tuple(int(s) for s in state["seed"]),
+        )
+        stats.size = int(state["size"])
+        stats.n_classes = None if state["n_classes"] is None else int(state["n_classes"])
+        stats._labels = set(state["labels"])
+        stats._overall = _Table.from_state(state["overall"], stats.n_bins)
+        if len(state["breakdowns"]) != len(stats._breakdowns):
+            raise ValueError("a calibration state does not match its sensitive features")
+        for breakdown, saved in zip(stats._breakdowns, state["breakdowns"], strict=True):
+            keys = [tuple(str(v) for v in key) for key in saved["groups"]]
+            breakdown.index = {key: i for i, key in enumerate(keys)}
+            breakdown.table = _Table.from_state(saved["table"], stats.n_bins)
+        stats._reservoir = _Reservoir.from_state(state["sample"])
+        return stats
 
     def result(
         self,
@@ -345,3 +442,8 @@ def _breakdown(breakdown: _Breakdown, min_group_size: int) -> CalibrationBreakdo
         found = [getattr(g, name) for g in sufficient]
         gaps[name] = max(found) - min(found) if len(found) > 1 else None
     return CalibrationBreakdown(breakdown.features, tuple(groups), gaps)
+
+
+def _plain(value: Any) -> Any:
+    """A label as a JSON value: numpy scalars become Python ones."""
+    return value.item() if isinstance(value, np.generic) else value

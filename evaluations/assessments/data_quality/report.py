@@ -1,6 +1,6 @@
 """Entry points: `data_quality_report` and the streaming `DataQualityAccumulator`."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -117,6 +117,7 @@ class DataQualityAccumulator:
             _check_slug(reference_dataset, "reference_dataset")
             _check_split(reference_split)
         self.dataset = dataset
+        self._seed = seed
         self.reference_dataset = reference_dataset
         self.reference_split = reference_split
         config = _Config(
@@ -150,6 +151,40 @@ class DataQualityAccumulator:
             raise ValueError("only accumulators built with the same arguments can be merged")
         self._data.merge(other._data)
         self._reference.merge(other._reference)
+
+    def to_state(self) -> dict[str, Any]:
+        """Everything seen so far, with the arguments this accumulator was built with, as
+        JSON that `from_state` turns back into an accumulator (hashes and samples exact)."""
+        config = self._data.config
+        return {
+            "arguments": {
+                "dataset": self.dataset,
+                "split_column": config.split_column,
+                "split": self._data.default_split,
+                "label": config.label,
+                "sensitive": list(config.sensitive),
+                "reference_dataset": self.reference_dataset,
+                "reference_split": self.reference_split,
+                "sample_size": config.sample_size,
+                "seed": self._seed,
+            },
+            "data": self._data.to_state(),
+            "reference": self._reference.to_state(),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "DataQualityAccumulator":
+        """The accumulator `to_state` wrote.
+
+        Raises
+        ------
+        ValueError
+            When the state's arguments are not valid ones (see the constructor).
+        """
+        accumulator = cls(**state["arguments"])
+        accumulator._data.load_state(state["data"])
+        accumulator._reference.load_state(state["reference"])
+        return accumulator
 
     def result(self) -> DataQualityReport:
         """The report on everything seen so far.

@@ -20,6 +20,7 @@ from evaluations.assessments.data_quality.normalise import (
     _Normalised,
     _row_hashes,
 )
+from evaluations.assessments.encoding import decode_array, encode_array
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,17 @@ class _HashCounts:
         self.hashes = hashes[starts]
         self.counts = np.add.reduceat(counts, starts) if len(starts) else counts[:0]
 
+    def to_state(self) -> dict[str, Any]:
+        self.compact()
+        return {"hashes": encode_array(self.hashes), "counts": encode_array(self.counts)}
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "_HashCounts":
+        counts = cls()
+        counts.hashes = decode_array(state["hashes"]).astype(np.uint64)
+        counts.counts = decode_array(state["counts"]).astype(np.int64)
+        return counts
+
     def rows_in(self, other: "_HashCounts") -> int:
         """How many of these rows (with repeats) are also among `other`'s."""
         self.compact()
@@ -97,6 +109,22 @@ class _ValueCounts:
         for value, count in other.counts.items():
             self.counts[value] = self.counts.get(value, 0) + count
             self.keys.setdefault(value, other.keys[value])
+
+    def to_state(self) -> dict[str, Any]:
+        values = list(self.counts)
+        return {
+            "values": encode_array(np.array(values, dtype=np.uint64)),
+            "counts": [self.counts[v] for v in values],
+            "keys": [self.keys[v] for v in values],
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "_ValueCounts":
+        values = decode_array(state["values"]).astype(np.uint64).tolist()
+        return cls(
+            counts=dict(zip(values, (int(c) for c in state["counts"]), strict=True)),
+            keys=dict(zip(values, (str(k) for k in state["keys"]), strict=True)),
+        )
 
     def by_key(self) -> dict[str, int]:
         """Counts per key; values that show the same key (the number 1, the text "1") add up."""
@@ -138,6 +166,23 @@ class _Sample:
     def exact(self) -> bool:
         return self.seen == len(self.values)
 
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "size": self.size,
+            "seen": self.seen,
+            "keys": encode_array(self.keys),
+            "values": encode_array(self.values),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "_Sample":
+        return cls(
+            size=int(state["size"]),
+            seen=int(state["seen"]),
+            keys=decode_array(state["keys"]).astype(np.uint64),
+            values=decode_array(state["values"]).astype(np.float64),
+        )
+
 
 @dataclass
 class _SplitState:
@@ -150,6 +195,31 @@ class _SplitState:
     categories: dict[str, _ValueCounts] = field(default_factory=dict)
     # Columns that showed more than MAX_CATEGORIES values: no categorical PSI.
     capped: set[str] = field(default_factory=set)
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "missing": dict(self.missing),
+            "hashes": self.hashes.to_state(),
+            "label": self.label.to_state(),
+            "groups": {name: counts.to_state() for name, counts in self.groups.items()},
+            "samples": {name: sample.to_state() for name, sample in self.samples.items()},
+            "categories": {name: c.to_state() for name, c in self.categories.items()},
+            "capped": sorted(self.capped),
+        }
+
+    @classmethod
+    def from_state(cls, state: Mapping[str, Any]) -> "_SplitState":
+        return cls(
+            rows=int(state["rows"]),
+            missing={name: int(count) for name, count in state["missing"].items()},
+            hashes=_HashCounts.from_state(state["hashes"]),
+            label=_ValueCounts.from_state(state["label"]),
+            groups={n: _ValueCounts.from_state(c) for n, c in state["groups"].items()},
+            samples={n: _Sample.from_state(c) for n, c in state["samples"].items()},
+            categories={n: _ValueCounts.from_state(c) for n, c in state["categories"].items()},
+            capped={str(name) for name in state["capped"]},
+        )
 
     def merge(self, other: "_SplitState") -> None:
         self.rows += other.rows
@@ -207,6 +277,21 @@ class _Side:
             self.kinds[name] = _combine_kinds(self.kinds.get(name, "empty"), kind)
         for split, state in other.splits.items():
             self.splits.setdefault(split, _SplitState()).merge(state)
+
+    def to_state(self) -> dict[str, Any]:
+        """The columns, their kinds and every split's state, as JSON (splits in order)."""
+        return {
+            "columns": self.columns,
+            "kinds": dict(self.kinds),
+            "splits": [[name, state.to_state()] for name, state in self.splits.items()],
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        """Take the columns, kinds and splits `to_state` wrote (this side must be new)."""
+        columns = state["columns"]
+        self.columns = None if columns is None else [str(name) for name in columns]
+        self.kinds = {str(name): kind for name, kind in state["kinds"].items()}
+        self.splits = {str(name): _SplitState.from_state(s) for name, s in state["splits"]}
 
     def _check_columns(self, chunk: Mapping[str, NDArray[Any]]) -> None:
         if self.columns is None:
