@@ -1,16 +1,17 @@
 """Run every benchmark and print `name: ratio (ours / reference)` lines.
 
 Run with `make bench`, or `python -m bench NAME ...` for some of them (hashing, audit,
-evidence, posture, reports, assessments). Machines here are noisy, so each benchmark measures its
-reference in the same process, interleaved, and reports the ratio of medians. The
-assessment benchmarks print one line per size as it is measured, with peak memory.
+evidence, posture, reports, robustness, assessments). Machines here are noisy, so each
+benchmark measures its reference in the same process, interleaved, and reports the ratio
+of medians. The assessment benchmarks print one line per size as it is measured, with
+peak memory.
 """
 
 import os
 import sys
 import tempfile
 
-from bench import assessments, audit, evidence, hashing, posture, reports
+from bench import assessments, audit, evidence, hashing, posture, reports, robustness
 from bench.timing import Result
 
 QUICK = {
@@ -19,6 +20,7 @@ QUICK = {
     "evidence": evidence.run,
     "posture": posture.run,
     "reports": reports.run,
+    "robustness": robustness.run,
 }
 NAMES = (*QUICK, "assessments")
 

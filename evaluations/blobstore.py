@@ -212,6 +212,16 @@ def open_blob(organization_id: int, sha256: str) -> Stream:
     return _backend().open(name_for(organization_id, sha256))
 
 
+def read_bytes(organization_id: int, sha256: str) -> bytes:
+    """The stored bytes, whole (for files read whole anyway: an uploaded model)."""
+    stream = open_blob(organization_id, sha256)
+    try:
+        data: bytes = stream.read()
+    finally:
+        stream.close()
+    return data
+
+
 def exists(organization_id: int, sha256: str) -> bool:
     """Whether the organisation's file with this hash is stored."""
     return _backend().exists(name_for(organization_id, sha256))

@@ -31,3 +31,7 @@ class IncidentTransitionInvalidError(ApplicationError):
 
 class JobFinishedError(ApplicationError):
     code = "job_finished"
+
+
+class ModelFileRefusedError(ApplicationError):
+    code = "model_refused"

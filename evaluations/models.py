@@ -91,6 +91,9 @@ class AssessmentKind(models.TextChoices):
     FAIRNESS = "fairness"
     CALIBRATION = "calibration"
     DATA_QUALITY = "data_quality"
+    # From an uploaded model and its evaluation data (evaluations/services/model_jobs.py).
+    ROBUSTNESS = "robustness"
+    EFFICIENCY = "efficiency"
 
 
 class AssessmentJob(models.Model):
@@ -115,6 +118,16 @@ class AssessmentJob(models.Model):
     input = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     input_name = models.CharField(max_length=255)
     input_format = models.CharField(max_length=16)
+    # Robustness and efficiency jobs: the uploaded model (ONNX, or safetensors weights with
+    # a declarative architecture); `input` is then the evaluation data.
+    model = models.ForeignKey(
+        Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    model_name = models.CharField(max_length=255, blank=True)
+    model_format = models.CharField(max_length=16, blank=True)
+    architecture = models.ForeignKey(
+        Blob, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
     request_sha256 = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)

@@ -219,6 +219,10 @@ if RISKREG_S3_ENDPOINT_URL and urlsplit(RISKREG_S3_ENDPOINT_URL).scheme not in (
 RISKREG_ASSESSMENT_CHUNK_BYTES = env_int("RISKREG_ASSESSMENT_CHUNK_BYTES", default=64 * 1024**2)
 if RISKREG_ASSESSMENT_CHUNK_BYTES < 0:
     raise ImproperlyConfigured("RISKREG_ASSESSMENT_CHUNK_BYTES must be 0 (never split) or more")
+# Uploaded models (robustness, efficiency): the file is read whole to be checked, and the
+# evaluation rows are held in memory by the worker.
+RISKREG_MODEL_MAX_BYTES = env_int("RISKREG_MODEL_MAX_BYTES", default=256 * 1024**2)
+RISKREG_MODEL_EVALUATION_MAX_ROWS = env_int("RISKREG_MODEL_EVALUATION_MAX_ROWS", default=200_000)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -13,6 +13,8 @@ from evaluations.api.evidence import VerdictUpdateOutputSerializer, verdict_upda
 from evaluations.models import AssessmentJob, AssessmentKind, EvidenceContext, JobStatus
 from evaluations.selectors import assessments as selectors
 from evaluations.services import assessments as services
+from evaluations.services import model_jobs
+from evaluations.services.model_jobs import MODEL_KINDS
 from riskreg.inventory import selectors as inventory
 from riskreg.lib.api import idempotency_key, paginated, paginated_response, strict_json
 from riskreg.lib.errors import ValidationFailedError
@@ -28,6 +30,72 @@ class MappingSerializer(serializers.Serializer[Any]):
         child=serializers.CharField(max_length=200), required=False, max_length=10
     )
     pos_label = serializers.CharField(max_length=200, required=False)
+    features = serializers.ListField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        max_length=100_000,
+        help_text="Robustness and efficiency: the feature columns, in order (default: every "
+        "column but the label).",
+    )
+
+
+def _budgets(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.FloatField(min_value=0, max_value=1e6),
+        required=False,
+        min_length=1,
+        max_length=20,
+        help_text=help_text,
+    )
+
+
+class ModelOptionsSerializer(serializers.Serializer[Any]):
+    """Options of robustness and efficiency jobs (docs/models.md); unset ones take the
+    engines' defaults."""
+
+    linf_budgets = _budgets("FGSM and PGD budgets under the L-infinity norm.")
+    l2_budgets = _budgets("FGSM and PGD budgets under the L2 norm.")
+    pgd_steps = serializers.IntegerField(min_value=1, max_value=200, required=False)
+    noise_severities = _budgets("Gaussian noise, in standard deviations of each feature.")
+    dropout_severities = serializers.ListField(
+        child=serializers.FloatField(min_value=0, max_value=1),
+        required=False,
+        min_length=1,
+        max_length=20,
+        help_text="Probabilities that a feature is replaced by its mean.",
+    )
+    input_bounds = serializers.ListField(
+        child=serializers.FloatField(min_value=-1e9, max_value=1e9),
+        required=False,
+        min_length=2,
+        max_length=2,
+        help_text="[low, high]: every input and perturbed input lies within.",
+    )
+    immutable_features = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=10_000_000),
+        required=False,
+        max_length=10_000,
+        help_text="Flattened feature indices no perturbation may change.",
+    )
+    batch_size = serializers.IntegerField(min_value=1, max_value=65_536, required=False)
+    seed = serializers.IntegerField(min_value=0, max_value=2**32 - 1, required=False)
+    batch_sizes = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=65_536),
+        required=False,
+        min_length=1,
+        max_length=10,
+        help_text="Efficiency: the batch sizes timed.",
+    )
+    repeats = serializers.IntegerField(min_value=1, max_value=10_000, required=False)
+    warmup = serializers.IntegerField(min_value=0, max_value=1_000, required=False)
+    power_watts = serializers.FloatField(min_value=0, max_value=1e6, required=False)
+    grid_gco2e_per_kwh = serializers.FloatField(min_value=0, max_value=1e5, required=False)
+    max_rows = serializers.IntegerField(min_value=1, max_value=10_000_000, required=False)
+
+    def validate_input_bounds(self, value: list[float]) -> list[float]:
+        if value[0] > value[1]:
+            raise serializers.ValidationError("low must not exceed high")
+        return value
 
 
 class OptionsSerializer(serializers.Serializer[Any]):
@@ -43,7 +111,17 @@ class OptionsSerializer(serializers.Serializer[Any]):
 
 
 class AssessmentCreateInputSerializer(serializers.Serializer[Any]):
-    file = serializers.FileField(help_text="The predictions file, CSV or Parquet.")
+    file = serializers.FileField(
+        help_text="The predictions file, CSV or Parquet; for robustness and efficiency, the "
+        "evaluation data (features and labels)."
+    )
+    model = serializers.FileField(
+        required=False,
+        help_text="Robustness and efficiency: the model, ONNX or safetensors (docs/models.md).",
+    )
+    architecture = serializers.FileField(
+        required=False, help_text="With safetensors weights: the architecture JSON."
+    )
     system = serializers.SlugField(max_length=64)
     model_version = serializers.CharField(max_length=64)
     kinds = serializers.ListField(
@@ -52,6 +130,23 @@ class AssessmentCreateInputSerializer(serializers.Serializer[Any]):
     mapping = serializers.CharField(help_text="JSON: label, prediction, score, sensitive, split.")
     options = serializers.CharField(required=False, help_text="JSON: bins, strategy, n_boot, …")
     context = serializers.ChoiceField(choices=EvidenceContext.choices, default="evaluation")  # type: ignore[assignment]  # field named like a Field attribute
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        kinds = set(attrs["kinds"])
+        from_model = kinds & set(MODEL_KINDS)
+        if from_model and len(kinds) > 1:
+            raise serializers.ValidationError(
+                {"kinds": ["robustness and efficiency each need a job of their own"]}
+            )
+        if from_model and "model" not in attrs:
+            raise serializers.ValidationError({"model": [f"is required for {kinds.pop()}"]})
+        if not from_model and ("model" in attrs or "architecture" in attrs):
+            raise serializers.ValidationError(
+                {"model": ["is only for robustness and efficiency jobs"]}
+            )
+        if "architecture" in attrs and "model" not in attrs:
+            raise serializers.ValidationError({"model": ["is required with an architecture"]})
+        return attrs
 
 
 class AssessmentOutputSerializer(serializers.Serializer[AssessmentJob]):
@@ -64,6 +159,12 @@ class AssessmentOutputSerializer(serializers.Serializer[AssessmentJob]):
     options = serializers.DictField()
     input_name = serializers.CharField()
     input_sha256 = serializers.CharField(source="input.sha256")
+    model_name = serializers.CharField(help_text="Robustness and efficiency jobs; else empty.")
+    model_format = serializers.CharField(help_text="onnx or safetensors; else empty.")
+    model_sha256 = serializers.CharField(source="model.sha256", allow_null=True, default=None)
+    architecture_sha256 = serializers.CharField(
+        source="architecture.sha256", allow_null=True, default=None
+    )
     status = serializers.ChoiceField(choices=JobStatus.choices)
     progress = serializers.FloatField()
     message = serializers.CharField()
@@ -144,17 +245,33 @@ class AssessmentsApi(OrgApiView):
         version = inventory.model_version_get(
             actor=self.actor, system=system, version=v["model_version"]
         )
-        result = services.assessment_job_create(
-            actor=self.actor,
-            system=system,
-            model_version=version,
-            upload=v["file"],
-            kinds=list(dict.fromkeys(v["kinds"])),
-            mapping=_json_part("mapping", v["mapping"], MappingSerializer),
-            options=_json_part("options", v.get("options"), OptionsSerializer),
-            context=v["context"],
-            idempotency_key=idempotency_key(request),
-        )
+        kinds = list(dict.fromkeys(v["kinds"]))
+        mapping = _json_part("mapping", v["mapping"], MappingSerializer)
+        if "model" in v:
+            result = model_jobs.model_job_create(
+                actor=self.actor,
+                system=system,
+                model_version=version,
+                model=model_jobs.ModelUpload(v["model"], v.get("architecture")),
+                upload=v["file"],
+                kind=kinds[0],
+                mapping=mapping,
+                options=_json_part("options", v.get("options"), ModelOptionsSerializer),
+                context=v["context"],
+                idempotency_key=idempotency_key(request),
+            )
+        else:
+            result = services.assessment_job_create(
+                actor=self.actor,
+                system=system,
+                model_version=version,
+                upload=v["file"],
+                kinds=kinds,
+                mapping=mapping,
+                options=_json_part("options", v.get("options"), OptionsSerializer),
+                context=v["context"],
+                idempotency_key=idempotency_key(request),
+            )
         job = selectors.assessment_job_get(actor=self.actor, uid=str(result.job.uid))
         out = AssessmentOutputSerializer(job).data
         code = status.HTTP_202_ACCEPTED if result.created else status.HTTP_200_OK

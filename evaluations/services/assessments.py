@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from evaluations import attachments as files
 from evaluations import blobstore
+from evaluations.assessments.modelfiles.errors import ModelRefusedError
 from evaluations.errors import (
     AttachmentTooLargeError,
     AttachmentTypeRefusedError,
@@ -50,6 +51,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
     AssessmentKind.FAIRNESS: ("label", "prediction", "sensitive"),
     AssessmentKind.CALIBRATION: ("label", "score"),
     AssessmentKind.DATA_QUALITY: (),
+    # From a model (evaluations/services/model_jobs.py), which checks its own columns.
+    AssessmentKind.ROBUSTNESS: ("label",),
+    AssessmentKind.EFFICIENCY: (),
 }
 
 
@@ -222,9 +226,12 @@ def _job(
     name: str,
     input_format: str,
     given: dict[str, Any],
+    *,
+    model: dict[str, Any] | None = None,
 ) -> AssessmentJob:
     ref = actor.audit_ref()
     job = AssessmentJob(
+        **(model or {}),
         organization_id=actor.organization_id,
         system=system,
         model_version=model_version,
@@ -253,7 +260,8 @@ def _job(
             "model_version": {"before": None, "after": model_version.version},
             "kinds": {"before": None, "after": job.kinds},
             "input_sha256": {"before": None, "after": blob.sha256},
-        },
+        }
+        | ({"model_sha256": {"before": None, "after": model["model"].sha256}} if model else {}),
     )
     _enqueue_on_commit(job.pk)
     return job
@@ -521,6 +529,8 @@ def run_guarded(job_id: int, keeper: _LeaseKeeper, work: Callable[[], R]) -> R |
         )
     except SoftTimeLimitExceeded:
         failure = ("time_limit_exceeded", "The job ran out of time.")
+    except ModelRefusedError as exc:  # an uploaded model only running could refuse
+        failure = (exc.code, exc.message)
     except ValueError as exc:  # the engines' and the reader's refusals of the input
         failure = ("invalid_input", str(exc))
     except Exception:  # never crash the worker, never leave the job running
@@ -537,6 +547,10 @@ def _plan_or_compute(
     from evaluations.assessments.pipeline import compute  # imported already: no allocation
     from evaluations.services.chunks import assessment_job_plan
 
+    if job.model_id is not None:
+        from evaluations.services.model_jobs import model_job_compute
+
+        return model_job_compute(job, path, keeper.report)
     if assessment_job_plan(job=job, worker=worker, path=path):
         return None
     return compute(

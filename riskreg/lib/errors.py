@@ -61,6 +61,12 @@ CODES: dict[str, tuple[int, str]] = {
         "An uploaded file's type is not accepted, or its content does not match its type.",
     ),
     "job_finished": (409, "The assessment job has already finished."),
+    "model_refused": (
+        400,
+        "The uploaded model, its architecture or its evaluation data is refused; extra.reason "
+        "names the rule (model_format, model_invalid, model_external_data, model_op_refused, "
+        "model_too_large, architecture_invalid, weights_mismatch, input_mismatch).",
+    ),
     "segregation_of_duties": (403, "A risk's owner may not accept that risk."),
     "above_tolerance": (
         403,

@@ -33,6 +33,7 @@ from riskreg.organisations.actor import Actor
 from riskreg.organisations.roles import allows
 from riskreg.web.evidence_views import _with_state
 from riskreg.web.forms import KIND_LABELS, AssessmentFilterForm, AssessmentForm
+from riskreg.web.model_forms import ModelAssessmentForm
 from riskreg.web.views import _page_of, _render, page
 
 POST = ("POST",)
@@ -87,6 +88,8 @@ def _version_page(
     version: ModelVersion,
     form: AssessmentForm | None = None,
     status: int = 200,
+    *,
+    model_form: Any = None,
 ) -> HttpResponse:
     evidence = evidence_selectors.evidence_list(
         actor=actor, system=system, model_version=version.version
@@ -102,6 +105,7 @@ def _version_page(
         "jobs": _job_rows(jobs[:SHOWN]),
         "may_upload": may_upload,
         "form": (form or _assessment_form(actor)) if may_upload else None,
+        "model_form": (model_form or ModelAssessmentForm()) if may_upload else None,
     }
     return _render(request, actor, "web/model_version_detail.html", context, status=status)
 
@@ -199,6 +203,13 @@ def _duration(start: Any, end: Any) -> str:
 
 
 def _mapping_rows(job: AssessmentJob) -> list[tuple[str, str]]:
+    if job.model_id is not None:
+        features = job.mapping.get("features") or []
+        return [
+            ("Model", f"{job.model_name} ({job.model_format})"),
+            ("Label column", str(job.mapping.get("label") or "")),
+            ("Feature columns", ", ".join(features) if features else "every other column"),
+        ]
     rows = []
     for role, label in MAPPING_LABELS:
         value = job.mapping.get(role)

@@ -219,7 +219,8 @@ class AssessmentForm(forms.Form):
         help_text="The label value that counts as positive; 1 when empty.",
     )
     kinds = forms.MultipleChoiceField(
-        choices=list(KIND_LABELS.items()),
+        # Robustness and efficiency come from a model: ModelAssessmentForm.
+        choices=[(k, v) for k, v in KIND_LABELS.items() if k not in ("robustness", "efficiency")],
         widget=forms.CheckboxSelectMultiple,
         label="Compute",
         initial=["fairness", "calibration"],

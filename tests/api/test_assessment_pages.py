@@ -62,6 +62,11 @@ def _queue(tenant: Tenant, system: str, version: str, **changes: Any) -> Assessm
 
 @pytest.fixture
 def jobs(acme: Tenant, globex: Tenant) -> Jobs:
+    return queue_jobs(acme, globex)
+
+
+def queue_jobs(acme: Tenant, globex: Tenant) -> Jobs:
+    """credit-scoring 1.0 in acme (one job queued, one succeeded), turnstile 7.3 in globex."""
     inventory.dataset_create(actor=acme.actor, slug="loans-2023", name="Loan applications 2023")
     for tenant, slug, version, owner in (
         (acme, "credit-scoring", "1.0", "engineer"),

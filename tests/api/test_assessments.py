@@ -142,7 +142,7 @@ def test_same_idempotency_key_with_another_file_is_a_conflict(engineer: APIClien
         ({"mapping": "{not json"}, 400, "malformed_request", None),
         ({"mapping": "[1]"}, 400, "validation_error", "mapping"),
         ({"options": json.dumps({"bins": 0})}, 400, "validation_error", "options.bins"),
-        ({"kinds": ["robustness"]}, 400, "validation_error", "kinds.0"),
+        ({"kinds": ["toxicity"]}, 400, "validation_error", "kinds.0"),
         ({"file": upload(name="predictions.xlsx")}, 415, "attachment_type_refused", None),
         ({"file": upload(b"PAR1 not really csv", "p.csv")}, 415, "attachment_type_refused", None),
         ({"file": upload(CSV, "p.parquet")}, 415, "attachment_type_refused", None),
