@@ -63,7 +63,7 @@ class Created:
     created: bool  # False: an earlier request with the same Idempotency-Key
 
 
-def _format_of(name: str, head: bytes, tail: bytes) -> str:
+def input_format_of(name: str, head: bytes, tail: bytes) -> str:
     """csv or parquet: from the name when it has a suffix, else from the bytes; the bytes
     must agree with the name."""
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -132,7 +132,7 @@ def assessment_job_create(
             extra={"name": name, "size": upload.size, "limit": limit},
         )
     printed = files.fingerprint(upload)
-    sha256, input_format = printed.sha256, _format_of(name, printed.head, printed.tail)
+    sha256, input_format = printed.sha256, input_format_of(name, printed.head, printed.tail)
     request_sha256 = canonical_hash(
         {
             "file": sha256,
@@ -144,13 +144,13 @@ def assessment_job_create(
             "context": context,
         }
     )
-    if (found := _replay(actor, idempotency_key, request_sha256)) is not None:
+    if (found := job_replayed(actor, idempotency_key, request_sha256)) is not None:
         return Created(found, created=False)
     written: list[str] = []
     try:
         with transaction.atomic():
             Organization.objects.select_for_update().get(pk=actor.organization_id)
-            if (found := _replay(actor, idempotency_key, request_sha256)) is not None:
+            if (found := job_replayed(actor, idempotency_key, request_sha256)) is not None:
                 return Created(found, created=False)
             blob = blob_store(
                 organization_id=actor.organization_id,
@@ -160,7 +160,7 @@ def assessment_job_create(
                 upload=upload,
                 written=written,
             )
-            with _upload_copy(upload) as path:
+            with upload_copy(upload) as path:
                 try:
                     header = read_header(
                         path, format="parquet" if input_format == "parquet" else "csv"
@@ -178,7 +178,7 @@ def assessment_job_create(
                 "idempotency_key": idempotency_key,
                 "request_sha256": request_sha256,
             }
-            job = _job(actor, system, model_version, blob, name, input_format, given)
+            job = job_record(actor, system, model_version, blob, name, input_format, given)
     except BaseException:
         for digest in written:
             files.remove(actor.organization_id, digest)
@@ -187,7 +187,7 @@ def assessment_job_create(
 
 
 @contextmanager
-def _upload_copy(upload: files.Upload) -> Iterator[Path]:
+def upload_copy(upload: files.Upload) -> Iterator[Path]:
     """A local file holding the upload's bytes: the one Django spooled it to, else a copy.
 
     The header is read from the upload itself, so that it costs no download when files
@@ -204,7 +204,7 @@ def _upload_copy(upload: files.Upload) -> Iterator[Path]:
         yield Path(copy.name)
 
 
-def _replay(actor: Actor, key: str | None, request_sha256: str) -> AssessmentJob | None:
+def job_replayed(actor: Actor, key: str | None, request_sha256: str) -> AssessmentJob | None:
     if key is None:
         return None
     earlier = AssessmentJob.objects.filter(
@@ -218,7 +218,7 @@ def _replay(actor: Actor, key: str | None, request_sha256: str) -> AssessmentJob
     return earlier
 
 
-def _job(
+def job_record(
     actor: Actor,
     system: AISystem,
     model_version: ModelVersion,

@@ -27,10 +27,10 @@ from evaluations.models import AssessmentJob, AssessmentKind, Blob
 from evaluations.services.assessments import (
     MEDIA_TYPES,
     Created,
-    _format_of,
-    _job,
-    _replay,
-    _upload_copy,
+    input_format_of,
+    job_record,
+    job_replayed,
+    upload_copy,
 )
 from evaluations.services.storage import blob_store
 from riskreg.inventory.models import AISystem, ModelVersion
@@ -110,8 +110,8 @@ def model_job_create(
             extra={"name": name, "size": upload.size, "limit": limit},
         )
     printed = files.fingerprint(upload)
-    input_format = _format_of(name, printed.head, printed.tail)
-    with _upload_copy(upload) as path:
+    input_format = input_format_of(name, printed.head, printed.tail)
+    with upload_copy(upload) as path:
         try:
             header = read_header(path, format="parquet" if input_format == "parquet" else "csv")
         except ValueError as exc:
@@ -142,13 +142,13 @@ def model_job_create(
             "context": context,
         }
     )
-    if (found := _replay(actor, idempotency_key, request_sha256)) is not None:
+    if (found := job_replayed(actor, idempotency_key, request_sha256)) is not None:
         return Created(found, created=False)
     written: list[str] = []
     try:
         with transaction.atomic():
             Organization.objects.select_for_update().get(pk=actor.organization_id)
-            if (found := _replay(actor, idempotency_key, request_sha256)) is not None:
+            if (found := job_replayed(actor, idempotency_key, request_sha256)) is not None:
                 return Created(found, created=False)
             store = _Store(actor.organization_id, written)
             evaluation = store.upload(upload, printed.sha256, MEDIA_TYPES[input_format])
@@ -164,7 +164,7 @@ def model_job_create(
                 "idempotency_key": idempotency_key,
                 "request_sha256": request_sha256,
             }
-            job = _job(actor, system, model_version, evaluation, name, input_format, given,
+            job = job_record(actor, system, model_version, evaluation, name, input_format, given,
                        model={"model": stored_model, "model_format": summary.format,
                               "model_name": _name(model.model, "model"),
                               "architecture": stored_architecture})  # fmt: skip

@@ -10,8 +10,13 @@ fails the job in the worker instead, with the same codes.
 from dataclasses import dataclass
 
 from evaluations.assessments.modelfiles.errors import ModelRefusedError
-from evaluations.assessments.modelfiles.loading import onnx_input_shape
-from evaluations.assessments.modelfiles.onnx_check import LIMITS, Limits, check_onnx, graph_input
+from evaluations.assessments.modelfiles.onnx_check import (
+    LIMITS,
+    Limits,
+    check_onnx,
+    graph_input,
+    onnx_input_shape,
+)
 from evaluations.assessments.modelfiles.sniff import Format, sniff
 
 

@@ -20,13 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import onnx  # noqa: TID251 - modelfiles is where uploaded ONNX is parsed
 import torch  # noqa: TID251 - loaded networks are torch modules
 from numpy.typing import NDArray
 
 from evaluations.assessments.modelfiles.errors import ModelRefusedError
-from evaluations.assessments.modelfiles.onnx_check import LIMITS, Limits, check_onnx, graph_input
-from evaluations.assessments.modelfiles.onnx_check import printable as _printable
+from evaluations.assessments.modelfiles.onnx_check import (
+    LIMITS,
+    Limits,
+    check_onnx,
+    graph_input,
+    onnx_input_shape,
+)
 from evaluations.assessments.modelfiles.onnx_runtime import OnnxRuntimeModel
 from evaluations.assessments.modelfiles.onnx_torch import OnnxModule, UnsupportedError
 from evaluations.assessments.modelfiles.sniff import Format, sniff
@@ -142,29 +146,6 @@ def _load_safetensors(data: bytes, architecture: bytes, limits: Limits) -> Loade
         parameters=parameters,
         size_bytes=len(data),
     )
-
-
-def onnx_input_shape(value: onnx.ValueInfoProto) -> tuple[int | None, tuple[int, ...]]:
-    """(the batch size the graph input fixes or None, the per-example shape).
-
-    Raises:
-        ModelRefusedError: `model_invalid` when a dimension after the batch is not a fixed size.
-    """
-    tensor_type = value.type.tensor_type
-    if not tensor_type.HasField("shape") or not tensor_type.shape.dim:
-        raise ModelRefusedError("model_invalid", "The model's input declares no shape.")
-    first, *rest = tensor_type.shape.dim
-    shape: list[int] = []
-    for index, dim in enumerate(rest, start=1):
-        if dim.WhichOneof("value") != "dim_value" or dim.dim_value <= 0:
-            raise ModelRefusedError(
-                "model_invalid",
-                f"Input dimension {index} is not a fixed size ({_printable(dim.dim_param)}); "
-                "only the batch dimension may vary.",
-            )
-        shape.append(dim.dim_value)
-    fixed = first.WhichOneof("value") == "dim_value" and first.dim_value > 0
-    return (first.dim_value if fixed else None), tuple(shape)
 
 
 def _torch_scores(module: torch.nn.Module, dtype: torch.dtype = torch.float32) -> Predict:

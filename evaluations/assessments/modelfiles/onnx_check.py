@@ -321,3 +321,26 @@ def _tensor_ints(tensor: onnx.TensorProto) -> list[int] | None:
         return [int(value) for value in onnx.numpy_helper.to_array(tensor).reshape(-1)]
     except (ValueError, TypeError):
         return None
+
+
+def onnx_input_shape(value: onnx.ValueInfoProto) -> tuple[int | None, tuple[int, ...]]:
+    """(the batch size the graph input fixes or None, the per-example shape).
+
+    Raises:
+        ModelRefusedError: `model_invalid` when a dimension after the batch is not a fixed size.
+    """
+    tensor_type = value.type.tensor_type
+    if not tensor_type.HasField("shape") or not tensor_type.shape.dim:
+        raise ModelRefusedError("model_invalid", "The model's input declares no shape.")
+    first, *rest = tensor_type.shape.dim
+    shape: list[int] = []
+    for index, dim in enumerate(rest, start=1):
+        if dim.WhichOneof("value") != "dim_value" or dim.dim_value <= 0:
+            raise ModelRefusedError(
+                "model_invalid",
+                f"Input dimension {index} is not a fixed size ({printable(dim.dim_param)}); "
+                "only the batch dimension may vary.",
+            )
+        shape.append(dim.dim_value)
+    fixed = first.WhichOneof("value") == "dim_value" and first.dim_value > 0
+    return (first.dim_value if fixed else None), tuple(shape)
