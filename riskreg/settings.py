@@ -223,6 +223,11 @@ if RISKREG_ASSESSMENT_CHUNK_BYTES < 0:
 # evaluation rows are held in memory by the worker.
 RISKREG_MODEL_MAX_BYTES = env_int("RISKREG_MODEL_MAX_BYTES", default=256 * 1024**2)
 RISKREG_MODEL_EVALUATION_MAX_ROWS = env_int("RISKREG_MODEL_EVALUATION_MAX_ROWS", default=200_000)
+# torch's CPU threads per worker process for model jobs: one each, so that worker processes
+# (one per core) do not wait on each other's threads. Raise it for a single worker.
+RISKREG_TORCH_THREADS = env_int("RISKREG_TORCH_THREADS", default=1)
+if RISKREG_TORCH_THREADS < 1:
+    raise ImproperlyConfigured("RISKREG_TORCH_THREADS must be at least 1")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

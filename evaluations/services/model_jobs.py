@@ -225,8 +225,10 @@ def model_job_compute(job: AssessmentJob, path: Any, report: Any) -> dict[str, d
     """
     from evaluations.assessments.model_inputs import read_model_inputs
     from evaluations.assessments.modelfiles import load_model
+    from evaluations.assessments.modelfiles.loading import limit_threads
 
     assert job.model is not None  # only model jobs come here
+    limit_threads(settings.RISKREG_TORCH_THREADS)
     data = blobstore.read_bytes(job.organization_id, job.model.sha256)
     architecture = (
         blobstore.read_bytes(job.organization_id, job.architecture.sha256)

@@ -21,6 +21,7 @@ from riskreg.risks.selectors import register as risk_selectors
 from riskreg.risks.services import register as risks
 from riskreg.web.demo_assessments import seed_assessments
 from riskreg.web.demo_evidence import seed_evidence, seed_incidents
+from riskreg.web.demo_models import seed_models
 from riskreg.web.demo_notifications import seed_notifications
 from riskreg.web.demo_posture import seed_posture
 from riskreg.web.demo_reports import seed_reports
@@ -310,6 +311,7 @@ def seed_demo() -> None:
     _tokens(actor)
     seed_evidence(actor)
     seed_assessments(actor)
+    seed_models(actor)  # before the posture and reports, which cite what it computes
     seed_incidents(actor)
     seed_notifications(actor)
     seed_posture(actor)

@@ -110,6 +110,48 @@ def _ci_link(url: str) -> str | None:
     return url if urlsplit(url).scheme.lower() in LINK_SCHEMES else None
 
 
+# How the robustness table names perturbations and norms; anything else shows as written.
+PERTURBATION_NAMES = {
+    "fgsm": "FGSM",
+    "pgd": "PGD",
+    "gaussian_noise": "Gaussian noise",
+    "feature_dropout": "Feature dropout",
+}
+NORM_NAMES = {"linf": "L∞", "l2": "L2"}
+
+
+def _value(metric: Any) -> Any:
+    """A metric written as a number or as {"value": ..., "interval": ...}: its value."""
+    return metric.get("value") if isinstance(metric, dict) else metric
+
+
+def _robustness(item: Evidence) -> dict[str, Any] | None:
+    """The robustness summary: clean accuracy and one row per point of every curve."""
+    if item.kind != "robustness":
+        return None
+    metrics = item.document.get("metrics") or {}
+    rows = []
+    for curve in metrics.get("perturbations") or []:
+        name = str(curve.get("name"))
+        norm = curve.get("norm")
+        label = PERTURBATION_NAMES.get(name, name)
+        if norm:
+            label = f"{label} {NORM_NAMES.get(str(norm), norm)}"
+        for point in curve.get("points") or []:
+            rows.append(
+                {
+                    "label": label,
+                    "type": curve.get("type"),
+                    "level": point.get("budget", point.get("severity")),
+                    "accuracy": point.get("accuracy"),
+                    "flips": point.get("decision_flip_rate"),
+                }
+            )
+    clean = metrics.get("clean_accuracy")
+    interval = clean.get("interval") if isinstance(clean, dict) else None
+    return {"size": metrics.get("size"), "clean": _value(clean), "interval": interval, "rows": rows}
+
+
 def _evidence_page(
     request: HttpRequest,
     actor: Actor,
@@ -125,6 +167,7 @@ def _evidence_page(
         "ci_link": _ci_link(item.ci_run_url),
         "labels": sorted(item.labels.items()),
         "document": json.dumps(item.document, indent=2, sort_keys=True, ensure_ascii=False),
+        "robustness": _robustness(item),
         "may_withdraw": allows(actor.role, "evidence.withdraw"),
         "form": form or WithdrawForm(),
     }

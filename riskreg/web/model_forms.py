@@ -51,6 +51,12 @@ class ModelAssessmentForm(forms.Form):
     low = forms.FloatField(required=False, label="Inputs at least (optional)")
     high = forms.FloatField(required=False, label="Inputs at most (optional)")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The predictions form on the same page has fields named file and label too: ids of
+        # their own keep each label pointing at its own input.
+        kwargs.setdefault("auto_id", "model-%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
         if (data.get("low") is None) != (data.get("high") is None):

@@ -3,6 +3,7 @@ the page with the API's status, and who may post it."""
 
 import json
 import pickle  # noqa: TID251 - builds the malicious payload this test must see refused
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,9 @@ def test_engineer_sees_the_model_form_and_auditor_does_not(acme: Tenant, jobs: J
 
     assert UPLOAD in engineer
     assert 'accept=".onnx,.safetensors"' in engineer
+    ids = re.findall(r'\bid="([^"]+)"', engineer)
+    assert len(ids) == len(set(ids)), "two forms on one page must not share element ids"
+    assert '<label for="model-file"' in engineer
     assert UPLOAD not in auditor
 
 
