@@ -338,7 +338,9 @@ def test_peak_memory_grows_with_a_model_that_allocates_a_big_intermediate():
     big = efficiency_metrics(TorchModel(wide), ROWS, batch_sizes=(256,), repeats=2)
     assert type(small["peak_memory_bytes"]) is int
     assert small["peak_memory_bytes"] >= 0
-    assert big["peak_memory_bytes"] >= 64 * MIB
+    # Growth over what was resident when the runs began: pages the allocator already held
+    # count as resident, so the figure can fall a little short of the output's 64 MiB.
+    assert big["peak_memory_bytes"] >= 56 * MIB
     assert big["peak_memory_bytes"] - small["peak_memory_bytes"] >= 48 * MIB
 
 
