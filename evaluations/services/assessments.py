@@ -122,15 +122,8 @@ def assessment_job_create(
     idempotency_key: str | None = None,
 ) -> Created:
     """Store the predictions file, check its type and header, and queue the job."""
-    from evaluations.assessments.reading import read_header
 
-    name = (upload.name or "predictions").rsplit("/", 1)[-1][:255]
-    limit = settings.RISKREG_ASSESSMENT_MAX_BYTES
-    if (upload.size or 0) > limit:
-        raise AttachmentTooLargeError(
-            f"file: {name!r} is {upload.size} bytes; the limit is {limit}",
-            extra={"name": name, "size": upload.size, "limit": limit},
-        )
+    name = upload_name(upload, "file", default="predictions")
     printed = files.fingerprint(upload)
     sha256, input_format = printed.sha256, input_format_of(name, printed.head, printed.tail)
     request_sha256 = canonical_hash(
@@ -160,14 +153,7 @@ def assessment_job_create(
                 upload=upload,
                 written=written,
             )
-            with upload_copy(upload) as path:
-                try:
-                    header = read_header(
-                        path, format="parquet" if input_format == "parquet" else "csv"
-                    )
-                except ValueError as exc:
-                    reason = str(exc).replace(str(path), name)  # never show where files live
-                    raise ValidationFailedError.for_field("file", reason) from exc
+            header = upload_header(upload, name, input_format)
             _check_mapping(kinds, mapping, header)
             _check_dataset(actor, kinds, options)
             given = {
@@ -184,6 +170,31 @@ def assessment_job_create(
             files.remove(actor.organization_id, digest)
         raise
     return Created(job, created=True)
+
+
+def upload_name(upload: files.Upload, field: str, *, default: str, limit: int | None = None) -> str:
+    """The upload's base name; 413 when it is over `limit` bytes (default: the assessment
+    file limit), before anything is read."""
+    name = (upload.name or default).rsplit("/", 1)[-1][:255]
+    limit = settings.RISKREG_ASSESSMENT_MAX_BYTES if limit is None else limit
+    if (upload.size or 0) > limit:
+        raise AttachmentTooLargeError(
+            f"{field}: {name!r} is {upload.size} bytes; the limit is {limit}",
+            extra={"name": name, "size": upload.size, "limit": limit},
+        )
+    return name
+
+
+def upload_header(upload: files.Upload, name: str, input_format: str) -> list[str]:
+    """The column names of an uploaded CSV or Parquet file; 400 on `file` when unreadable."""
+    from evaluations.assessments.reading import read_header
+
+    with upload_copy(upload) as path:
+        try:
+            return read_header(path, format="parquet" if input_format == "parquet" else "csv")
+        except ValueError as exc:
+            reason = str(exc).replace(str(path), name)  # never show where files live
+            raise ValidationFailedError.for_field("file", reason) from exc
 
 
 @contextmanager

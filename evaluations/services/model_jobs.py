@@ -22,7 +22,7 @@ from django.db import transaction
 
 from evaluations import attachments as files
 from evaluations import blobstore
-from evaluations.errors import AttachmentTooLargeError, ModelFileRefusedError
+from evaluations.errors import ModelFileRefusedError
 from evaluations.models import AssessmentJob, AssessmentKind, Blob
 from evaluations.services.assessments import (
     MEDIA_TYPES,
@@ -30,7 +30,8 @@ from evaluations.services.assessments import (
     input_format_of,
     job_record,
     job_replayed,
-    upload_copy,
+    upload_header,
+    upload_name,
 )
 from evaluations.services.storage import blob_store
 from riskreg.inventory.models import AISystem, ModelVersion
@@ -53,14 +54,10 @@ class ModelUpload:
     architecture: files.Upload | None = None
 
 
-def _read(upload: files.Upload, field: str, limit: int) -> bytes:
-    name = (upload.name or field).rsplit("/", 1)[-1][:255]
-    if (upload.size or 0) > limit:
-        raise AttachmentTooLargeError(
-            f"{field}: {name!r} is {upload.size} bytes; the limit is {limit}",
-            extra={"name": name, "size": upload.size, "limit": limit},
-        )
-    return b"".join(upload.chunks())
+def _read(upload: files.Upload, field: str, limit: int) -> tuple[str, bytes]:
+    """The upload's name and bytes (read whole: a model is inspected whole)."""
+    name = upload_name(upload, field, default=field, limit=limit)
+    return name, b"".join(upload.chunks())
 
 
 def _refused(field: str, exc: Exception) -> ModelFileRefusedError:
@@ -87,13 +84,12 @@ def model_job_create(
     from evaluations.assessments.model_inputs import check_columns
     from evaluations.assessments.modelfiles.errors import ModelRefusedError
     from evaluations.assessments.modelfiles.inspect import inspect_model
-    from evaluations.assessments.reading import read_header
 
     if kind not in MODEL_KINDS:
         raise ValidationFailedError.for_field("kinds", f"{kind!r} is not computed from a model")
-    model_bytes = _read(model.model, "model", settings.RISKREG_MODEL_MAX_BYTES)
+    model_name, model_bytes = _read(model.model, "model", settings.RISKREG_MODEL_MAX_BYTES)
     architecture = (
-        _read(model.architecture, "architecture", ARCHITECTURE_MAX_BYTES)
+        _read(model.architecture, "architecture", ARCHITECTURE_MAX_BYTES)[1]
         if model.architecture is not None
         else None
     )
@@ -102,22 +98,10 @@ def model_job_create(
     except ModelRefusedError as exc:
         field = "architecture" if exc.code == "architecture_invalid" and architecture else "model"
         raise _refused(field, exc) from None
-    name = (upload.name or "evaluation").rsplit("/", 1)[-1][:255]
-    limit = settings.RISKREG_ASSESSMENT_MAX_BYTES
-    if (upload.size or 0) > limit:
-        raise AttachmentTooLargeError(
-            f"file: {name!r} is {upload.size} bytes; the limit is {limit}",
-            extra={"name": name, "size": upload.size, "limit": limit},
-        )
+    name = upload_name(upload, "file", default="evaluation")
     printed = files.fingerprint(upload)
     input_format = input_format_of(name, printed.head, printed.tail)
-    with upload_copy(upload) as path:
-        try:
-            header = read_header(path, format="parquet" if input_format == "parquet" else "csv")
-        except ValueError as exc:
-            raise ValidationFailedError.for_field(
-                "file", str(exc).replace(str(path), name)
-            ) from exc
+    header = upload_header(upload, name, input_format)
     try:
         check_columns(
             header,
@@ -166,7 +150,7 @@ def model_job_create(
             }
             job = job_record(actor, system, model_version, evaluation, name, input_format, given,
                        model={"model": stored_model, "model_format": summary.format,
-                              "model_name": _name(model.model, "model"),
+                              "model_name": model_name,
                               "architecture": stored_architecture})  # fmt: skip
     except BaseException:
         for digest in written:
@@ -177,10 +161,6 @@ def model_job_create(
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _name(upload: files.Upload, default: str) -> str:
-    return (upload.name or default).rsplit("/", 1)[-1][:255]
 
 
 class _Store:
